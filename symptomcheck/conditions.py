@@ -81,7 +81,8 @@ def _compile_list(operator: str, operand: Any, line: int, checker: Checker) -> l
     if not isinstance(operand, MarkedList) or not operand:
         checker.error(Problem.OPERATOR_SHAPE, line, operator=operator, shape="a non-empty list of conditions")
         return None
-    parts = [compile_condition(item, item_line, checker) for item, item_line in zip(operand, operand.item_lines)]
+    lines = operand.item_lines
+    parts = [compile_condition(item, item_line, checker) for item, item_line in zip(operand, lines, strict=True)]
     if any(part is None for part in parts):
         return None
     return [part for part in parts if part is not None]
@@ -164,9 +165,7 @@ def _question(operator: str, operand: Any, line: int, checker: Checker, kinds: t
         checker.error(Problem.UNKNOWN_ANSWER, operand.item_lines[0], answer=operand[0])
         return None
     if question.kind not in kinds:
-        checker.error(
-            Problem.WRONG_ANSWER_KIND, line, operator=operator, answer=question.id, kind=question.kind.value
-        )
+        checker.error(Problem.WRONG_ANSWER_KIND, line, operator=operator, answer=question.id, kind=question.kind.value)
         return None
     return question
 
@@ -176,9 +175,7 @@ def _known_values(question: Question, values: Any, line: int, checker: Checker) 
         return False
     unknown = [value for value in values if value not in question.values]
     for value in unknown:
-        checker.error(
-            Problem.UNKNOWN_VALUE, line, value=value, answer=question.id, expected=", ".join(question.values)
-        )
+        checker.error(Problem.UNKNOWN_VALUE, line, value=value, answer=question.id, expected=", ".join(question.values))
     return not unknown
 
 

@@ -72,5 +72,5 @@ def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
     if not missing and not is_settled(rules, {key: raw[key] for key in SCREENING_IDS}):
         missing = missing_answers(raw)
     if missing:
-        raise InvalidAnswers({answer_id: REQUIRED for answer_id in missing})
+        raise InvalidAnswers(dict.fromkeys(missing, REQUIRED))
     return assess(rules, raw)

@@ -27,7 +27,7 @@ class MarkedList(list[Any]):
 
 
 class _MarkedLoader(yaml.SafeLoader):
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedMap:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedMap:
         mapping = MarkedMap()
         mapping.line = node.start_mark.line + 1
         mapping.value_lines = {}
@@ -40,7 +40,7 @@ class _MarkedLoader(yaml.SafeLoader):
             mapping.value_lines[key] = value_node.start_mark.line + 1
         return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
         sequence = MarkedList(self.construct_object(child, deep=True) for child in node.value)
         sequence.line = node.start_mark.line + 1
         sequence.item_lines = [child.start_mark.line + 1 for child in node.value]

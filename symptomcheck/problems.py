@@ -14,7 +14,6 @@ class Problem(Enum):
     UNKNOWN_KEY = "'{key}' is not a known key here; use one of: {expected}"
     DUPLICATE_KEY = "'{key}' appears twice in the same block"
     DUPLICATE_ID = "the {what} id '{id}' is used more than once"
-    EMPTY = "'{key}' must not be empty"
     UNKNOWN_OPERATOR = "'{operator}' is not a known operator; use one of: {expected}"
     OPERATOR_SHAPE = "'{operator}' needs {shape}"
     UNKNOWN_ANSWER = "'{answer}' is not a question in the questionnaire"
@@ -48,5 +47,5 @@ class RuleFileError(Exception):
     """A rule file that cannot be used, with every problem found in it."""
 
     def __init__(self, errors: list[RuleError]) -> None:
-        self.errors = errors
+        self.errors = sorted(errors, key=lambda error: error.line)
         super().__init__("\n".join(str(error) for error in errors))

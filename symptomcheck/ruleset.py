@@ -116,9 +116,7 @@ class _Checker:
             return ""
         for _, name, _, _ in string.Formatter().parse(value):
             if name is not None and name not in PLACEHOLDERS:
-                self.error(
-                    Problem.UNKNOWN_PLACEHOLDER, node.line_of(key), name=name, expected=", ".join(PLACEHOLDERS)
-                )
+                self.error(Problem.UNKNOWN_PLACEHOLDER, node.line_of(key), name=name, expected=", ".join(PLACEHOLDERS))
         return value.strip()
 
     def mappings(self, node: marked.MarkedMap, key: str) -> list[marked.MarkedMap]:
@@ -130,7 +128,7 @@ class _Checker:
             self.error(Problem.WRONG_TYPE, node.line_of(key), key=key, expected="a non-empty list")
             return []
         kept = []
-        for item, line in zip(items, items.item_lines):
+        for item, line in zip(items, items.item_lines, strict=True):
             if isinstance(item, marked.MarkedMap):
                 kept.append(item)
             else:

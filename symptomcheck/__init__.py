@@ -1,0 +1,52 @@
+"""symptomcheck: a self-check for headaches that may come from the neck."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from symptomcheck import ruleset
+from symptomcheck.cli import default_rules_file
+from symptomcheck.problems import RuleFileError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app; refuse to start with a rule file that has any problem."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        CLINIC_NAME="Resolution Spine & Joint",
+        CLINIC_PHONE="",
+        EMERGENCY_NUMBER="911",
+        RULES_FILE=default_rules_file(),
+        # A patient may leave a page open for hours: the CSRF token lives as
+        # long as the browser session instead of expiring after an hour.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_prefixed_env("SYMPTOMCHECK")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        # Fine on one laptop; a real deployment sets SYMPTOMCHECK_SECRET_KEY.
+        log.warning("SYMPTOMCHECK_SECRET_KEY is not set; using a random key, so answers are lost on restart.")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    try:
+        app.extensions["symptomcheck_rules"] = ruleset.load(app.config["RULES_FILE"])
+    except RuleFileError as exc:
+        raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
+
+    from symptomcheck import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    views.register_error_pages(app)
+    return app

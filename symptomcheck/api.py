@@ -1,0 +1,57 @@
+"""The JSON API: the same questions, validation and engine as the pages; nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission
+from symptomcheck.views import DISCLAIMER, rules, say
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(HTTPException)
+def json_error(error: HTTPException) -> tuple[Response, int]:
+    return jsonify(error=error.name, message=error.description), error.code or 500
+
+
+@bp.post("/assessments")
+def create_assessment() -> tuple[Response, int]:
+    if not request.is_json:
+        return jsonify(error="Unsupported Media Type", message="Send the body as application/json."), 415
+    body = request.get_json(silent=True)
+    if body is None:
+        return jsonify(error="Bad Request", message="The body is not valid JSON."), 400
+    if not isinstance(body, dict) or set(body) != {"answers"} or not isinstance(body["answers"], dict):
+        return jsonify(errors={"answers": 'Send one JSON object: {"answers": {...}}.'}), 422
+    try:
+        result = assess_submission(rules(), body["answers"])
+    except InvalidAnswers as exc:
+        return jsonify(errors=exc.errors), 422
+    return jsonify(as_json(result)), 200
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    """Return a result in the API's shape."""
+    loaded = rules()
+    return {
+        "level": result.level.id,
+        "level_is_default": result.level_is_default,
+        "instruction": say(result.level.title),
+        "advice": say(result.level.advice),
+        "pattern": result.pattern.id if result.pattern else None,
+        "pattern_text": say(result.pattern.title) if result.pattern else None,
+        "reasons": [
+            {"rule": rule.id, "text": say(rule.reason), "answers": sorted(rule.condition.answer_ids)}
+            for rule in result.fired
+        ],
+        "notes": [say(note) for note in result.notes],
+        "disclaimer": say(DISCLAIMER),
+        "rules_version": result.rules_version,
+        "rules_reviewed_by": loaded.reviewed_by,
+        "rules_reviewed_on": loaded.reviewed_on.isoformat(),
+    }

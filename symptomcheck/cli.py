@@ -1,0 +1,102 @@
+"""`flask rules ...`: check, test and compare rule files without starting the app.
+
+Registered as a Flask CLI plugin (see pyproject.toml) so a broken rule file,
+which stops the app from loading, can still be checked. Exit codes: 0 all
+good, 1 a problem or a difference was found, 2 a file could not be used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from symptomcheck import ruleset as ruleset_module
+from symptomcheck import vignettes as vignettes_module
+from symptomcheck.engine import InvalidAnswers, assess_submission
+from symptomcheck.problems import RuleFileError
+from symptomcheck.ruleset import RuleSet
+
+DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+
+
+def default_rules_file() -> str:
+    """Return the rule file the app uses: SYMPTOMCHECK_RULES_FILE or the project's rules.yaml."""
+    return os.environ.get("SYMPTOMCHECK_RULES_FILE", str(DEFAULT_RULES))
+
+
+@click.group("rules")
+def rules() -> None:
+    """Check, test and compare rule files."""
+
+
+def _load_or_exit(path: str) -> RuleSet:
+    try:
+        return ruleset_module.load(path)
+    except RuleFileError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{path}: {len(exc.errors)} problem(s); the rule set cannot be used.", err=True)
+        raise SystemExit(1) from exc
+
+
+def _vignettes_or_exit(paths: tuple[str, ...]) -> list[vignettes_module.Vignette]:
+    try:
+        return [case for path in paths for case in vignettes_module.load(path)]
+    except vignettes_module.VignetteFileError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(2) from exc
+
+
+@rules.command("check")
+@click.argument("file", required=False)
+def check(file: str | None) -> None:
+    """Check a rule file and print every problem with its line."""
+    path = file or default_rules_file()
+    loaded = _load_or_exit(path)
+    click.echo(f"{path}: OK, version {loaded.version}, {len(loaded.rules)} rules.")
+
+
+@rules.command("test")
+@click.argument("vignettes", nargs=-1, required=True)
+@click.option("--rules", "rules_file", help="The rule file to test (default: the app's).")
+def test(vignettes: tuple[str, ...], rules_file: str | None) -> None:
+    """Run vignette files and print each case whose suggestion differs."""
+    loaded = _load_or_exit(rules_file or default_rules_file())
+    cases = _vignettes_or_exit(vignettes)
+    failures = 0
+    for case in cases:
+        problem = vignettes_module.mismatch(loaded, case)
+        if problem:
+            failures += 1
+            click.echo(f"MISMATCH {case.id}: {problem}")
+    click.echo(f"{len(cases) - failures} of {len(cases)} vignettes match.")
+    raise SystemExit(1 if failures else 0)
+
+
+@rules.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.argument("vignettes", nargs=-1, required=True)
+def diff(old: str, new: str, vignettes: tuple[str, ...]) -> None:
+    """Show every case whose suggestion would change from OLD to NEW."""
+    old_rules, new_rules = _load_or_exit(old), _load_or_exit(new)
+    cases = _vignettes_or_exit(vignettes)
+    changed = 0
+    for case in cases:
+        before, after = _summary(old_rules, case.answers), _summary(new_rules, case.answers)
+        if before != after:
+            changed += 1
+            click.echo(f"CHANGED {case.id}: {before} -> {after}")
+    click.echo(f"{changed} of {len(cases)} cases would change (version {old_rules.version} -> {new_rules.version}).")
+    raise SystemExit(1 if changed else 0)
+
+
+def _summary(loaded: RuleSet, answers: dict[str, object] | object) -> str:
+    try:
+        result = assess_submission(loaded, answers)  # type: ignore[arg-type]
+    except InvalidAnswers as exc:
+        return f"invalid answers ({', '.join(sorted(exc.errors))})"
+    pattern = vignettes_module.pattern_id(result) or "no pattern"
+    return f"{result.level.id}/{pattern} [{', '.join(rule.id for rule in result.fired)}]"

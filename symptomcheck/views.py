@@ -1,0 +1,217 @@
+"""The patient pages: start, questions, check your answers, result."""
+
+from __future__ import annotations
+
+import datetime
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, session, url_for
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+from wtforms.fields.core import UnboundField
+
+from symptomcheck import forms
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission, is_settled
+from symptomcheck.questions import BY_ID, SCREENING_IDS, Kind
+from symptomcheck.ruleset import RuleSet
+
+bp = Blueprint("check", __name__)
+
+DISCLAIMER = (
+    "This self-check is not a diagnosis or medical advice, and it does not replace a visit with a clinician. "
+    "If your symptoms get worse or new ones appear, get medical care. "
+    "In an emergency, call {emergency_number} now."
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    page: type[forms.QuestionPage]
+
+    @property
+    def answer_ids(self) -> tuple[str, ...]:
+        return tuple(
+            name for name, value in vars(self.page).items() if isinstance(value, UnboundField) and name in BY_ID
+        )
+
+
+STEPS = (
+    Step("about-you", "About you", forms.AboutYouPage),
+    Step("warning-signs", "Warning signs", forms.SafetyPage),
+    Step("neck", "Your neck and your headache", forms.NeckPage),
+    Step("headaches", "How often and how bad", forms.HeadachePage),
+    Step("treatment", "What you have tried", forms.TreatmentPage),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+STEP_BY_ANSWER = {answer_id: step for step in STEPS for answer_id in step.answer_ids}
+
+
+class StartAgainForm(FlaskForm):
+    """A button that forgets every answer."""
+
+
+def rules() -> RuleSet:
+    """Return the rule set loaded when the app started."""
+    loaded: RuleSet = current_app.extensions["symptomcheck_rules"]
+    return loaded
+
+
+def say(text: str) -> str:
+    """Fill the clinic's details into a patient-facing text."""
+    config = current_app.config
+    return text.format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
+
+
+def stored_answers() -> dict[str, Any]:
+    """Return the answers kept in this browser's session."""
+    return dict(session.get("answers", {}))
+
+
+def store(answers: dict[str, Any]) -> None:
+    session["answers"] = {**stored_answers(), **answers}
+
+
+def first_incomplete_step(answers: dict[str, Any]) -> Step | None:
+    """Return the first page with a question not yet answered."""
+    return next((step for step in STEPS if any(name not in answers for name in step.answer_ids)), None)
+
+
+def stops_early(answers: dict[str, Any]) -> bool:
+    """Say whether the first answers already reach the most urgent level."""
+    screening = {name: answers[name] for name in SCREENING_IDS if name in answers}
+    return len(screening) == len(SCREENING_IDS) and is_settled(rules(), screening)
+
+
+def next_page(answers: dict[str, Any]) -> Response:
+    if stops_early(answers):
+        return redirect(url_for(".result"))
+    step = first_incomplete_step(answers)
+    return redirect(url_for(".question", slug=step.slug) if step else url_for(".check_answers"))
+
+
+@bp.app_context_processor
+def page_globals() -> dict[str, Any]:
+    return {
+        "clinic_name": current_app.config["CLINIC_NAME"],
+        "clinic_phone": current_app.config["CLINIC_PHONE"],
+        "emergency_number": current_app.config["EMERGENCY_NUMBER"],
+        "disclaimer": say(DISCLAIMER),
+        "say": say,
+    }
+
+
+@bp.get("/")
+def start() -> str:
+    return render_template("start.html", steps=STEPS, start_again=StartAgainForm())
+
+
+@bp.post("/start-again")
+def start_again() -> Response:
+    session.clear()
+    return redirect(url_for(".question", slug=STEPS[0].slug))
+
+
+@bp.route("/questions/<slug>", methods=["GET", "POST"])
+def question(slug: str) -> str | Response:
+    step = STEP_BY_SLUG.get(slug) or abort(404)
+    answers = stored_answers()
+    form = step.page(data=step.page.initial(answers))
+    if form.validate_on_submit():
+        store(form.answers())
+        return next_page(stored_answers())
+    first_gap = first_incomplete_step(answers)
+    if not form.is_submitted() and first_gap and STEPS.index(step) > STEPS.index(first_gap):
+        return redirect(url_for(".question", slug=first_gap.slug))
+    number = STEPS.index(step)
+    back = url_for(".question", slug=STEPS[number - 1].slug) if number else url_for(".start")
+    return render_template(
+        "question.html",
+        form=form,
+        step=step,
+        number=number + 1,
+        total=len(STEPS),
+        back=back,
+        session_lost="csrf_token" in form.errors,
+    )
+
+
+@bp.get("/check-answers")
+def check_answers() -> str | Response:
+    answers = stored_answers()
+    if stops_early(answers):
+        return redirect(url_for(".result"))
+    if first_incomplete_step(answers):
+        return next_page(answers)
+    return render_template("check.html", rows=answer_rows(answers))
+
+
+@bp.get("/result")
+def result() -> str | Response:
+    answers = stored_answers()
+    try:
+        outcome = assess_submission(rules(), answers)
+    except InvalidAnswers:
+        return next_page(answers)
+    return render_template(
+        "result.html",
+        result=outcome,
+        rules=rules(),
+        groups=reason_groups(outcome),
+        rows=answer_rows(answers),
+        today=datetime.date.today(),
+        start_again=StartAgainForm(),
+    )
+
+
+def answer_text(answer_id: str, value: Any) -> str:
+    """Return an answer in the words the person saw."""
+    question = BY_ID[answer_id]
+    if question.kind is Kind.INTEGER:
+        return str(value)
+    if question.kind is Kind.SINGLE:
+        return question.choice_label(value)
+    return "; ".join(question.choice_label(item) for item in value) or forms.NONE_OF_THESE
+
+
+def answer_rows(answers: dict[str, Any]) -> list[dict[str, str]]:
+    """Return one row per answered question, in question order, with a link to change it."""
+    return [
+        {
+            "id": answer_id,
+            "question": question.label,
+            "answer": answer_text(answer_id, answers[answer_id]),
+            "change": url_for(".question", slug=STEP_BY_ANSWER[answer_id].slug, _anchor=answer_id),
+        }
+        for answer_id, question in BY_ID.items()
+        if answer_id in answers
+    ]
+
+
+def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
+    """Split the reasons into those that set the level and the rest."""
+    groups: dict[str, list[dict[str, Any]]] = {"main": [], "pattern": [], "other": []}
+    for rule in outcome.fired:
+        group = "main" if rule.level == outcome.level else "pattern" if rule.pattern else "other"
+        questions = [BY_ID[answer_id].label for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
+        groups[group].append({"rule": rule.id, "text": say(rule.reason), "questions": questions})
+    return groups
+
+
+def register_error_pages(app: Flask) -> None:
+    """Show every HTTP error as a plain page: no stack trace, no answers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("error.html", code=error.code), error.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        # The stack, but not the message: a message may quote a person's answers.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        app.logger.error("Unexpected %s on a request:\n%s", type(error).__name__, stack)
+        return render_template("error.html", code=500), 500

@@ -1,0 +1,34 @@
+"""Shared fixtures: the app, a test client, a CLI runner and the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from symptomcheck import create_app, ruleset
+from symptomcheck.ruleset import RuleSet
+
+from tests.helpers import RULES_FILE
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return ruleset.load(RULES_FILE)
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RULES_FILE": str(RULES_FILE)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
