@@ -44,9 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
 
-    from symptomcheck import api, views
+    from symptomcheck import api, errors, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
-    views.register_error_pages(app)
+    errors.register(app)
     return app

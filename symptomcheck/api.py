@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission
 from symptomcheck.views import DISCLAIMER, rules, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException) -> tuple[Response, int]:
-    return jsonify(error=error.name, message=error.description), error.code or 500
 
 
 @bp.post("/assessments")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms.fields.core import UnboundField
 
@@ -200,18 +198,3 @@ def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
         questions = [BY_ID[answer_id].label for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
         groups[group].append({"rule": rule.id, "text": say(rule.reason), "questions": questions})
     return groups
-
-
-def register_error_pages(app: Flask) -> None:
-    """Show every HTTP error as a plain page: no stack trace, no answers."""
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        return render_template("error.html", code=error.code), error.code or 500
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str, int]:
-        # The stack, but not the message: a message may quote a person's answers.
-        stack = "".join(traceback.format_tb(error.__traceback__))
-        app.logger.error("Unexpected %s on a request:\n%s", type(error).__name__, stack)
-        return render_template("error.html", code=500), 500

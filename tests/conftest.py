@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 
 from symptomcheck import create_app, ruleset
 from symptomcheck.ruleset import RuleSet
-
 from tests.helpers import RULES_FILE
 
 

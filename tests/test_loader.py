@@ -43,7 +43,9 @@ def test_valid_file_loads(path: Path) -> None:
 def test_invalid_file_reports_exactly_its_errors(path: Path) -> None:
     with pytest.raises(RuleFileError) as caught:
         ruleset.load(path)
-    found = [{"problem": error.problem.name, "line": error.line, "rule": error.rule_id} for error in caught.value.errors]
+    found = [
+        {"problem": error.problem.name, "line": error.line, "rule": error.rule_id} for error in caught.value.errors
+    ]
     assert found == EXPECTED[path.name]
     for error in caught.value.errors:
         message = str(error)

@@ -1,0 +1,27 @@
+"""Error responses: plain pages for people, JSON for the API; never a stack trace."""
+
+from __future__ import annotations
+
+import traceback
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+
+def register(app: Flask) -> None:
+    """Answer every error with a plain page, or with JSON under /api/."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str | Response, int]:
+        code = error.code or 500
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.name, message=error.description), code
+        return render_template("error.html", code=code), code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str | Response, int]:
+        # The stack, but not the message: a message may quote a person's answers.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        app.logger.error("Unexpected %s on %s %s:\n%s", type(error).__name__, request.method, request.path, stack)
+        return http_error(InternalServerError())

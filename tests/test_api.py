@@ -1,0 +1,112 @@
+"""The JSON API: the same validation and engine as the pages, answered in JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.test_engine import COMPLETE
+
+URL = "/api/v1/assessments"
+
+
+def test_assessment_returns_the_whole_suggestion(client: FlaskClient) -> None:
+    response = client.post(URL, json={"answers": COMPLETE})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["level"] == "routine"
+    assert body["level_is_default"] is False
+    assert body["instruction"] == "Book a regular visit with a clinician."
+    assert body["pattern"] == "cgh_likely"
+    assert body["pattern_text"].startswith("Your answers share many features")
+    assert {
+        "rule": "routine-lasted-a-month",
+        "text": "Your headaches have gone on for a month or more.",
+        "answers": ["duration"],
+    } in body["reasons"]
+    assert "not a diagnosis" in body["disclaimer"]
+    assert "call 911" in body["disclaimer"]
+    assert body["rules_version"] == "2026.11.1"
+    assert body["rules_reviewed_on"] == "2026-11-25"
+
+
+def test_emergency_needs_only_the_first_two_answers(client: FlaskClient) -> None:
+    response = client.post(URL, json={"answers": {"age_band": "18_49", "red_flags": ["thunderclap"]}})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["level"] == "emergency"
+    assert body["instruction"] == "Call 911 or go to the nearest emergency room now."
+    assert body["pattern"] is None
+
+
+def test_the_emergency_number_comes_from_configuration() -> None:
+    from symptomcheck import create_app
+    from tests.helpers import RULES_FILE
+
+    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "EMERGENCY_NUMBER": "112"})
+    body = app.test_client().post(URL, json={"answers": {"age_band": "18_49", "red_flags": ["vision_loss"]}}).get_json()
+    assert body["instruction"] == "Call 112 or go to the nearest emergency room now."
+    assert "call 112 now" in body["disclaimer"]
+
+
+def test_missing_answers_are_listed_one_by_one(client: FlaskClient) -> None:
+    response = client.post(URL, json={"answers": {"age_band": "18_49", "red_flags": []}})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == set(COMPLETE) - {"age_band", "red_flags"}
+    assert errors["pain_intensity"] == "Answer this question."
+
+
+@pytest.mark.parametrize(
+    ("change", "answer_id", "fragment"),
+    [
+        ({"pain_intensity": "7"}, "pain_intensity", "whole number"),
+        ({"pain_intensity": 12}, "pain_intensity", "from 0 to 10"),
+        ({"red_flags": "none"}, "red_flags", "list of strings"),
+        ({"duration": "ages"}, "duration", "'ages' is not an answer"),
+        ({"neck_hurts": "yes"}, "neck_hurts", "no question"),
+        ({"age_band": None}, "age_band", "Must be a string"),
+    ],
+)
+def test_each_bad_answer_gets_its_own_error(
+    client: FlaskClient, change: dict[str, Any], answer_id: str, fragment: str
+) -> None:
+    response = client.post(URL, json={"answers": {**COMPLETE, **change}})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert list(errors) == [answer_id]
+    assert fragment in errors[answer_id]
+
+
+def test_body_that_is_not_json_gets_415(client: FlaskClient) -> None:
+    response = client.post(URL, data="age_band=18_49", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.get_json()["message"] == "Send the body as application/json."
+
+
+def test_broken_json_gets_400(client: FlaskClient) -> None:
+    response = client.post(URL, data='{"answers": {', content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "The body is not valid JSON."
+
+
+@pytest.mark.parametrize("body", [[], "answers", {"answers": []}, {"answers": COMPLETE, "extra": 1}, {}])
+def test_body_of_the_wrong_shape_gets_422(client: FlaskClient, body: Any) -> None:
+    response = client.post(URL, json=body)
+    assert response.status_code == 422
+    assert "answers" in response.get_json()["errors"]
+
+
+def test_wrong_method_is_answered_in_json(client: FlaskClient) -> None:
+    response = client.get(URL)
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "Method Not Allowed"
+
+
+def test_nothing_is_kept_between_calls(client: FlaskClient) -> None:
+    client.post(URL, json={"answers": COMPLETE})
+    response = client.post(URL, json={"answers": {"age_band": "18_49"}})
+    assert response.get_json()["errors"] == {"red_flags": "Answer this question."}
+    assert "Set-Cookie" not in response.headers

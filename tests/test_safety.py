@@ -1,0 +1,123 @@
+"""Safety properties of the rule set, over many generated answer sets.
+
+The floors below are written from shared/clinical/triage.md, not read from
+rules.yaml, so a rule that is lost or weakened makes these tests fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symptomcheck.engine import assess
+from symptomcheck.questions import BY_ID, QUESTIONS, SCREENING_IDS, Kind
+from symptomcheck.ruleset import RuleSet, load
+from tests.helpers import RULES_FILE
+
+RULES = load(RULES_FILE)
+RANK = {level.id: level.rank for level in RULES.levels}
+RED_FLAGS = BY_ID["red_flags"].values
+
+
+def answer(question_id: str) -> st.SearchStrategy[Any]:
+    question = BY_ID[question_id]
+    if question.kind is Kind.SINGLE:
+        return st.sampled_from(question.values)
+    if question.kind is Kind.MULTI:
+        return st.lists(st.sampled_from(question.values), unique=True)
+    return st.integers(question.minimum, question.maximum)
+
+
+complete_answers = st.fixed_dictionaries({question.id: answer(question.id) for question in QUESTIONS})
+SAFETY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def floor(flag: str, answers: dict[str, Any]) -> str:
+    """Return the least urgent level triage.md allows for one red flag."""
+    if flag in {"thunderclap", "neuro_deficit", "fever_stiff_neck", "vision_loss", "painful_red_eye"}:
+        return "emergency"
+    if flag in {"recent_injury", "fever", "pregnant_postpartum", "myelopathy"}:
+        return "urgent"
+    if flag == "jaw_scalp_pain":
+        return "urgent" if answers.get("age_band") == "50_plus" else "soon"
+    if flag == "cancer_or_immune":
+        new = answers.get("duration") == "under_1_month" or "fever" in answers["red_flags"]
+        return "urgent" if new else "soon"
+    return "soon"  # positional_or_strain, wakes_with_vomiting, progressive, weight_loss_night_sweats
+
+
+def level(rules: RuleSet, answers: dict[str, Any]) -> int:
+    return assess(rules, answers).level.rank
+
+
+@SAFETY
+@given(complete_answers, st.sampled_from(RED_FLAGS))
+def test_adding_a_red_flag_never_lowers_the_level(answers: dict[str, Any], flag: str) -> None:
+    with_flag = {**answers, "red_flags": sorted({*answers["red_flags"], flag})}
+    assert level(RULES, with_flag) <= level(RULES, answers)
+
+
+@SAFETY
+@given(complete_answers, st.sampled_from(RED_FLAGS))
+def test_each_red_flag_reaches_at_least_its_triage_level(answers: dict[str, Any], flag: str) -> None:
+    answers = {**answers, "red_flags": [flag]}
+    assert level(RULES, answers) <= RANK[floor(flag, answers)]
+
+
+@SAFETY
+@given(complete_answers)
+def test_every_red_flag_in_a_set_is_respected(answers: dict[str, Any]) -> None:
+    strictest = min((RANK[floor(flag, answers)] for flag in answers["red_flags"]), default=len(RANK))
+    assert level(RULES, answers) <= strictest
+
+
+@SAFETY
+@given(st.sampled_from(BY_ID["age_band"].values), st.lists(st.sampled_from(RED_FLAGS), min_size=1, unique=True))
+def test_emergency_flags_stop_early_and_the_stop_is_final(age_band: str, flags: list[str]) -> None:
+    screening = {"age_band": age_band, "red_flags": flags}
+    emergency_flag = any(floor(flag, screening) == "emergency" for flag in flags)
+    assert (assess(RULES, screening).level.id == "emergency") == emergency_flag
+
+
+@SAFETY
+@given(complete_answers)
+def test_what_the_first_answers_settle_stays_settled(answers: dict[str, Any]) -> None:
+    early = assess(RULES, {key: answers[key] for key in SCREENING_IDS})
+    if not early.level_is_default:
+        assert level(RULES, answers) <= early.level.rank
+
+
+@SAFETY
+@given(complete_answers)
+def test_complete_answers_always_reach_a_rule_and_a_pattern(answers: dict[str, Any]) -> None:
+    result = assess(RULES, answers)
+    assert not result.level_is_default
+    assert result.pattern is not None
+
+
+@SAFETY
+@given(complete_answers)
+def test_self_care_only_when_triage_allows_it(answers: dict[str, Any]) -> None:
+    if assess(RULES, answers).level.id != "self_care":
+        return
+    assert answers["red_flags"] == []
+    assert answers["duration"] == "under_1_month"
+    assert answers["pain_intensity"] <= 3
+    assert answers["headache_days"] <= 4
+    assert answers["age_band"] == "18_49"
+
+
+@SAFETY
+@given(complete_answers)
+def test_new_headache_at_50_or_over_is_seen_soon(answers: dict[str, Any]) -> None:
+    if answers["age_band"] == "50_plus" and answers["duration"] != "over_3_months":
+        assert level(RULES, answers) <= RANK["soon"]
+
+
+@SAFETY
+@given(complete_answers)
+def test_under_18_is_never_self_care(answers: dict[str, Any]) -> None:
+    if answers["age_band"] == "under_18":
+        assert level(RULES, answers) <= RANK["routine"]
