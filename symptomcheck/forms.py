@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, IntegerField, RadioField, SelectMultipleField
+from wtforms import BooleanField, Field, IntegerField, RadioField, SelectChoice, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from symptomcheck.questions import BY_ID, Question
@@ -21,7 +21,7 @@ class SingleChoice(RadioField):
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             question.label,
-            choices=[(choice.value, choice.label) for choice in question.choices],
+            choices=[SelectChoice(choice.value, choice.label) for choice in question.choices],
             validators=[InputRequired(question.error)],
             description=question.hint,
             **kwargs,
@@ -39,7 +39,7 @@ class MultiChoice(SelectMultipleField):
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             question.label,
-            choices=[(choice.value, choice.label) for choice in question.choices],
+            choices=[SelectChoice(choice.value, choice.label) for choice in question.choices],
             description=question.hint,
             **kwargs,
         )

@@ -144,7 +144,7 @@ QUESTIONS: tuple[Question, ...] = (
             Choice(
                 "cancer_or_immune",
                 "You have had cancer, HIV or an organ transplant",
-                "Or you take medicine that weakens your body's defenses against germs.",
+                "Or you take medicine that makes it harder for your body to fight germs.",
             ),
             Choice("pregnant_postpartum", "You are pregnant, or gave birth in the last 6 weeks"),
             Choice(
@@ -156,7 +156,7 @@ QUESTIONS: tuple[Question, ...] = (
             Choice("progressive", "The headache started in the last 3 months and keeps getting worse"),
             Choice(
                 "myelopathy",
-                "Clumsy, numb or tingling hands, or trouble walking or keeping your balance",
+                "Clumsy, numb or tingly hands, or trouble walking or keeping your balance",
                 "Or new problems with your bladder or bowels.",
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),

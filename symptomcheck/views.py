@@ -166,17 +166,17 @@ def result() -> str | Response:
     )
 
 
-def answer_text(answer_id: str, value: Any) -> str:
-    """Return an answer in the words the person saw."""
+def answer_text(answer_id: str, value: Any) -> list[str]:
+    """Return an answer in the words the person saw, one item per ticked box."""
     question = BY_ID[answer_id]
     if question.kind is Kind.INTEGER:
-        return str(value)
+        return [str(value)]
     if question.kind is Kind.SINGLE:
-        return question.choice_label(value)
-    return "; ".join(question.choice_label(item) for item in value) or forms.NONE_OF_THESE
+        return [question.choice_label(value)]
+    return [question.choice_label(item) for item in value] or [forms.NONE_OF_THESE]
 
 
-def answer_rows(answers: dict[str, Any]) -> list[dict[str, str]]:
+def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
     """Return one row per answered question, in question order, with a link to change it."""
     return [
         {

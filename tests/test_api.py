@@ -18,7 +18,7 @@ def test_assessment_returns_the_whole_suggestion(client: FlaskClient) -> None:
     body = response.get_json()
     assert body["level"] == "routine"
     assert body["level_is_default"] is False
-    assert body["instruction"] == "Book a regular visit with a clinician."
+    assert body["instruction"] == "Book a regular visit."
     assert body["pattern"] == "cgh_likely"
     assert body["pattern_text"].startswith("Your answers share many features")
     assert {

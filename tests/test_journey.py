@@ -1,0 +1,247 @@
+"""The form journey through the test client, with CSRF on, page by page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from symptomcheck import create_app
+from tests.helpers import RULES_FILE, check_page, text_of
+from tests.test_engine import COMPLETE
+
+NECK = ("neck_origin", "headache_side", "movement_trigger", "posture_trigger", "neck_pressure_trigger",
+        "neck_stiffness", "radiation")  # fmt: skip
+HEADACHES = ("duration", "headache_days", "pain_intensity", "migraine_features", "impact", "neck_injury_history")
+TREATMENT = ("treatments_tried", "treatment_result", "pain_relief_days")
+
+
+class Patient:
+    """A person using the pages: reads each page, and posts it with its CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def read(self, url: str) -> BeautifulSoup:
+        response = self.client.get(url)
+        assert response.status_code == 200, url
+        return check_page(response.data)
+
+    def submit(self, url: str, data: dict[str, Any]) -> TestResponse:
+        token = self.read(url).find("input", attrs={"name": "csrf_token"})
+        assert token is not None
+        return self.client.post(url, data={**data, "csrf_token": token["value"]})
+
+    def answer(self, slug: str, answers: dict[str, Any], ids: tuple[str, ...]) -> TestResponse:
+        return self.submit(f"/questions/{slug}", {key: answers[key] for key in ids})
+
+    def answer_all(self, answers: dict[str, Any]) -> TestResponse:
+        self.answer("about-you", answers, ("age_band",))
+        flags = {"red_flags": answers["red_flags"]} if answers["red_flags"] else {"no_red_flags": "y"}
+        self.submit("/questions/warning-signs", flags)
+        self.answer("neck", answers, NECK)
+        self.answer("headaches", answers, HEADACHES)
+        return self.answer("treatment", answers, TREATMENT)
+
+
+@pytest.fixture
+def patient(client: FlaskClient) -> Patient:
+    return Patient(client)
+
+
+def test_start_page_says_what_this_is_and_is_not(patient: Patient) -> None:
+    page = text_of(patient.read("/"))
+    assert "This is not a diagnosis." in page
+    assert "about 3 minutes" in page
+    assert "We do not save your answers." in page
+    assert "In an emergency, call 911 now." in page
+
+
+def test_emergency_stops_after_the_warning_signs(patient: Patient) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    response = patient.submit("/questions/warning-signs", {"red_flags": ["thunderclap"]})
+    assert response.status_code == 302
+    assert response.location == "/result"
+    page = patient.read("/result")
+    assert page.h1 is not None
+    assert page.h1.get_text(strip=True) == "Call 911 or go to the nearest emergency room now."
+    assert page.find("a", href="tel:911") is not None
+    assert "full strength within about a minute" in text_of(page)
+
+
+@pytest.mark.parametrize(
+    ("change", "level_title"),
+    [
+        ({"red_flags": ["fever"]}, "Get medical care today."),
+        ({"red_flags": ["progressive"]}, "See a doctor within about a week."),
+        ({}, "Book a regular visit."),
+        ({"duration": "under_1_month", "pain_intensity": 2, "headache_days": 2}, "You can care for yourself at home"),
+    ],
+)
+def test_full_journey_to_each_level(patient: Patient, change: dict[str, Any], level_title: str) -> None:
+    response = patient.answer_all({**COMPLETE, **change})
+    assert response.location == "/check-answers"
+    check = text_of(patient.read("/check-answers"))
+    assert "Check your answers" in check
+    page = patient.read("/result")
+    assert page.h1 is not None
+    assert page.h1.get_text(strip=True).startswith(level_title)
+    text = text_of(page)
+    assert "not a diagnosis" in text
+    assert "Rule set version 2026.11.1" in text
+    assert "share" in text  # the pattern sentence
+
+
+def test_each_page_says_which_step_it_is(patient: Patient) -> None:
+    assert "Step 1 of 5" in text_of(patient.read("/questions/about-you"))
+
+
+def test_radio_groups_are_fieldsets_with_legends(patient: Patient) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    patient.submit("/questions/warning-signs", {"no_red_flags": "y"})
+    page = patient.read("/questions/neck")
+    legends = [legend.get_text(strip=True) for legend in page.select("fieldset > legend")]
+    assert legends[0] == "Does the pain start in your neck and spread to your head?"
+    assert len(legends) == len(NECK)
+
+
+def test_errors_are_summarised_and_answers_kept(patient: Patient) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    patient.submit("/questions/warning-signs", {"no_red_flags": "y"})
+    patient.answer("neck", COMPLETE, NECK)
+    response = patient.submit(
+        "/questions/headaches", {"duration": "over_3_months", "headache_days": "lots", "impact": ["sleep"]}
+    )
+    assert response.status_code == 200
+    page = check_page(response.data)
+    assert page.title is not None
+    assert page.title.get_text().startswith("Error: ")
+    summary = page.find(class_="error-summary")
+    assert summary is not None
+    links = {link["href"]: link.get_text(strip=True) for link in summary.find_all("a")}
+    assert links == {
+        "#headache_days": "Enter a number of days from 0 to 31.",
+        "#pain_intensity": "Enter a number from 0 to 10.",
+        "#neck_injury_history-0": "Select if you hurt your neck more than 4 weeks ago.",
+    }
+    assert page.find(id="headache_days")["value"] == "lots"
+    assert page.find(id="headache_days")["aria-describedby"] == "headache_days-hint headache_days-error"
+    assert page.find("input", attrs={"name": "duration", "value": "over_3_months"}).has_attr("checked")
+    assert page.find("input", attrs={"name": "impact", "value": "sleep"}).has_attr("checked")
+
+
+def test_warning_signs_cannot_be_skipped(patient: Patient) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    page = check_page(patient.submit("/questions/warning-signs", {}).data)
+    assert "Tick the signs you have, or tick 'None of these'." in text_of(page)
+    both = check_page(patient.submit("/questions/warning-signs", {"red_flags": ["fever"], "no_red_flags": "y"}).data)
+    assert "Tick only the signs you have, or only 'None of these'." in text_of(both)
+
+
+def test_a_forged_value_is_refused_with_the_question_message(patient: Patient) -> None:
+    response = patient.submit("/questions/about-you", {"age_band": "ancient"})
+    assert response.status_code == 200
+    assert "Select your age group." in text_of(check_page(response.data))
+
+
+def test_later_pages_send_you_back_to_the_first_unanswered_one(patient: Patient) -> None:
+    response = patient.client.get("/questions/treatment")
+    assert response.location == "/questions/about-you"
+    assert patient.client.get("/result").location == "/questions/about-you"
+    assert patient.client.get("/check-answers").location == "/questions/about-you"
+
+
+def test_change_an_answer_from_the_check_page(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    check = patient.read("/check-answers")
+    change = check.find("a", href="/questions/headaches#pain_intensity")
+    assert change is not None
+    assert "your answer to: How bad is the pain" in change.get_text()
+    page = patient.read("/questions/headaches")
+    assert page.find(id="pain_intensity")["value"] == "5"
+    response = patient.submit(
+        "/questions/headaches", {**{key: COMPLETE[key] for key in HEADACHES}, "pain_intensity": 9}
+    )
+    assert response.location == "/check-answers"
+    rows = {
+        row.dt.get_text(strip=True): row.dd.get_text(strip=True)
+        for row in patient.read("/check-answers").select(".summary__row")
+    }
+    assert rows["How bad is the pain at its worst, from 0 to 10?"] == "9"
+
+
+def test_changing_to_an_emergency_sign_goes_straight_to_the_result(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    response = patient.submit("/questions/warning-signs", {"red_flags": ["neuro_deficit"]})
+    assert response.location == "/result"
+    assert patient.client.get("/check-answers").location == "/result"
+
+
+def test_start_again_forgets_the_answers(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    token = patient.read("/result").find("input", attrs={"name": "csrf_token"})["value"]
+    response = patient.client.post("/start-again", data={"csrf_token": token})
+    assert response.location == "/questions/about-you"
+    assert patient.client.get("/result").location == "/questions/about-you"
+
+
+def test_csrf_is_enforced(client: FlaskClient) -> None:
+    response = client.post("/questions/about-you", data={"age_band": "18_49"})
+    assert response.status_code == 200
+    page = check_page(response.data)
+    assert "Please press Continue again" in text_of(page)
+    assert client.get("/questions/warning-signs").location == "/questions/about-you"
+
+
+def test_an_expired_session_keeps_the_answers_on_the_page(patient: Patient) -> None:
+    token = patient.read("/questions/about-you").find("input", attrs={"name": "csrf_token"})["value"]
+    patient.client.delete_cookie("session")
+    response = patient.client.post("/questions/about-you", data={"age_band": "50_plus", "csrf_token": token})
+    page = check_page(response.data)
+    assert "This page was open for a long time" in text_of(page)
+    assert page.find("input", attrs={"name": "age_band", "value": "50_plus"}).has_attr("checked")
+    fresh = page.find("input", attrs={"name": "csrf_token"})["value"]
+    assert (
+        patient.client.post("/questions/about-you", data={"age_band": "50_plus", "csrf_token": fresh}).status_code
+        == 302
+    )
+
+
+def test_answers_never_appear_in_urls(app: Flask) -> None:
+    visited: list[str] = []
+    client = app.test_client()
+    patient = Patient(client)
+    for response in [patient.answer_all({**COMPLETE, "red_flags": ["fever"]})]:
+        visited.append(response.location)
+    visited += ["/check-answers", "/result"]
+    for url in visited:
+        assert "?" not in url
+        assert all(str(value) not in url for value in ("fever", "over_3_months"))
+
+
+def test_unknown_page_is_a_plain_404(client: FlaskClient) -> None:
+    response = client.get("/questions/nope")
+    assert response.status_code == 404
+    assert "Page not found" in text_of(check_page(response.data))
+
+
+def test_an_unexpected_error_shows_a_plain_page_and_logs_no_answers(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE)})
+
+    canary = "-".join(["canary", "7f3a"])  # built at run time, so it is in no source line
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError(canary)
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    text = text_of(check_page(response.data))
+    assert "Sorry, something went wrong" in text
+    assert "Traceback" not in text
+    assert "RuntimeError" in caplog.text
+    assert canary not in caplog.text
