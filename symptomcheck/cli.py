@@ -8,13 +8,15 @@ good, 1 a problem or a difference was found, 2 a file could not be used.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
 from symptomcheck import ruleset as ruleset_module
 from symptomcheck import vignettes as vignettes_module
-from symptomcheck.engine import InvalidAnswers, assess_submission
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission
 from symptomcheck.problems import RuleFileError
 from symptomcheck.ruleset import RuleSet
 
@@ -85,18 +87,38 @@ def diff(old: str, new: str, vignettes: tuple[str, ...]) -> None:
     cases = _vignettes_or_exit(vignettes)
     changed = 0
     for case in cases:
-        before, after = _summary(old_rules, case.answers), _summary(new_rules, case.answers)
-        if before != after:
+        change = _change(_assess(old_rules, case.answers), _assess(new_rules, case.answers))
+        if change:
             changed += 1
-            click.echo(f"CHANGED {case.id}: {before} -> {after}")
+            click.echo(f"CHANGED {case.id}: {change}")
     click.echo(f"{changed} of {len(cases)} cases would change (version {old_rules.version} -> {new_rules.version}).")
     raise SystemExit(1 if changed else 0)
 
 
-def _summary(loaded: RuleSet, answers: dict[str, object] | object) -> str:
+def _assess(loaded: RuleSet, answers: Mapping[str, Any]) -> Result | str:
     try:
-        result = assess_submission(loaded, answers)  # type: ignore[arg-type]
+        return assess_submission(loaded, answers)
     except InvalidAnswers as exc:
         return f"invalid answers ({', '.join(sorted(exc.errors))})"
-    pattern = vignettes_module.pattern_id(result) or "no pattern"
-    return f"{result.level.id}/{pattern} [{', '.join(rule.id for rule in result.fired)}]"
+
+
+def _change(before: Result | str, after: Result | str) -> str | None:
+    """Describe how a suggestion changes, or return None when it does not."""
+    if isinstance(before, str) or isinstance(after, str):
+        return None if before == after else f"{_headline(before)} -> {_headline(after)}"
+    parts = []
+    if (before.level.id, vignettes_module.pattern_id(before)) != (after.level.id, vignettes_module.pattern_id(after)):
+        warning = " (LESS URGENT)" if after.level.rank > before.level.rank else ""
+        parts.append(f"{_headline(before)} -> {_headline(after)}{warning}")
+    old_rules, new_rules = [rule.id for rule in before.fired], [rule.id for rule in after.fired]
+    if gone := [rule for rule in old_rules if rule not in new_rules]:
+        parts.append(f"no longer fires: {', '.join(gone)}")
+    if added := [rule for rule in new_rules if rule not in old_rules]:
+        parts.append(f"now fires: {', '.join(added)}")
+    return "; ".join(parts) or None
+
+
+def _headline(result: Result | str) -> str:
+    if isinstance(result, str):
+        return result
+    return f"{result.level.id}/{vignettes_module.pattern_id(result) or 'no pattern'}"
