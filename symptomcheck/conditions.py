@@ -97,20 +97,17 @@ def _combined(parts: list[Condition], test: Test) -> Condition:
     )
 
 
-def _all(operand: Any, line: int, checker: Checker) -> Condition | None:
-    parts = _compile_list("all", operand, line, checker)
-    if parts is None:
-        return None
-    tests = [part.test for part in parts]
-    return _combined(parts, lambda answers, derived: _all_of([test(answers, derived) for test in tests]))
+def _logic(operator: str, combine: Callable[[list[Verdict]], Verdict]) -> Compiler:
+    """Compile `all` and `any`."""
 
+    def compile_logic(operand: Any, line: int, checker: Checker) -> Condition | None:
+        parts = _compile_list(operator, operand, line, checker)
+        if parts is None:
+            return None
+        tests = [part.test for part in parts]
+        return _combined(parts, lambda answers, derived: combine([test(answers, derived) for test in tests]))
 
-def _any(operand: Any, line: int, checker: Checker) -> Condition | None:
-    parts = _compile_list("any", operand, line, checker)
-    if parts is None:
-        return None
-    tests = [part.test for part in parts]
-    return _combined(parts, lambda answers, derived: _any_of([test(answers, derived) for test in tests]))
+    return compile_logic
 
 
 def _not(operand: Any, line: int, checker: Checker) -> Condition | None:
@@ -263,8 +260,8 @@ def _derived_is(operator: str, what: str) -> Compiler:
 
 
 OPERATORS: Mapping[str, Compiler] = {
-    "all": _all,
-    "any": _any,
+    "all": _logic("all", _all_of),
+    "any": _logic("any", _any_of),
     "not": _not,
     "at_least_of": _counting("at_least_of", at_least=True),
     "at_most_of": _counting("at_most_of", at_least=False),
