@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        DATABASE_URL=os.environ.get("DATABASE_URL"),
+        AUTO_MIGRATE_SQLITE=True,
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:
@@ -44,7 +47,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
 
-    from symptomcheck import api, errors, views
+    from symptomcheck import api, errors, storage, views
+
+    storage.init_app(app)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,15 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-def app() -> Flask:
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RULES_FILE": str(RULES_FILE)})
+def app(tmp_path: Path) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "RULES_FILE": str(RULES_FILE),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+        }
+    )
 
 
 @pytest.fixture

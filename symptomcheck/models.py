@@ -1,0 +1,133 @@
+"""What is stored: contact requests, their history, staff accounts and the audit log.
+
+Only a person who asks to be contacted (or a caller, entered by staff) is
+stored: contact details, the answers, and the suggestion with its rule version.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from typing import Any
+
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+# The front desk's workflow: new -> contacted -> booked / referred / closed.
+STATUSES = {
+    "new": "New",
+    "contacted": "Contacted",
+    "booked": "Booked",
+    "referred": "Referred elsewhere",
+    "closed": "Closed",
+}
+NEXT_STATUSES = {
+    "new": ("contacted", "closed"),
+    "contacted": ("booked", "referred", "closed"),
+    "booked": ("closed",),
+    "referred": ("closed",),
+    "closed": (),
+}
+FINISHED = ("booked", "referred", "closed")
+CONTACT_TIMES = {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening", "any": "Any time"}
+SOURCES = {"web": "Online", "phone": "Phone"}
+
+# No 0/O or 1/I/L: a reference is read out over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def new_reference() -> str:
+    """Return a short random code like 'K7QM-2XPA', not the database id."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(9), unique=True, default=new_reference)
+    received_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    preferred_time: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    level: Mapped[str] = mapped_column(String(40))
+    level_rank: Mapped[int] = mapped_column(Integer, index=True)
+    pattern: Mapped[str | None] = mapped_column(String(40))
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    rules_version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINISHED
+
+
+class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A status change or a note on a request, stamped with who and when."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("contact_request.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[ContactRequest] = relationship(back_populates="events")
+    staff: Mapped[Staff] = relationship()
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Who viewed, changed or exported which request. Holds no health data or contact details."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(9))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    staff: Mapped[Staff] = relationship()
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
+    """A staff login attempt, kept to slow down password guessing."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,64 @@
+"""Connect the database: SQLite by default, PostgreSQL by DATABASE_URL; check it is migrated."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from symptomcheck.models import db
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+migrate = flask_migrate.Migrate(directory=str(MIGRATIONS))
+
+
+def database_url(configured: str | None, instance_path: str) -> str:
+    """Return the SQLAlchemy URL: the configured one (with the psycopg driver), or SQLite."""
+    if not configured:
+        return f"sqlite:///{Path(instance_path) / 'symptomcheck.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if configured.startswith(prefix):
+            return "postgresql+psycopg://" + configured[len(prefix) :]
+    return configured
+
+
+def init_app(app: Flask) -> None:
+    """Connect the database; create or upgrade an embedded SQLite file on first start."""
+    url = database_url(app.config.get("DATABASE_URL"), app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    db.init_app(app)
+    migrate.init_app(app, db)
+    shown = make_url(url).render_as_string(hide_password=True)
+    with app.app_context():
+        try:
+            if url.startswith("sqlite:") and app.config["AUTO_MIGRATE_SQLITE"]:
+                Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+                flask_migrate.upgrade()
+            problem = migration_problem()
+        except SQLAlchemyError as exc:
+            problem = f"cannot reach the database ({type(exc).__name__})"
+        except CommandError as exc:
+            problem = f"the migrations cannot be read ({exc})"
+    app.config["DATABASE_PROBLEM"] = problem
+    if problem:
+        log.error("Database %s: %s. Contact requests and the staff pages will not work until this is fixed.",
+                  shown, problem)  # fmt: skip
+
+
+def migration_problem() -> str | None:
+    """Say what is wrong when the database is not at the newest migration."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        return f"not migrated (at {current or 'nothing'}, needs {head}); run 'flask --app symptomcheck db upgrade'"
+    return None
