@@ -32,7 +32,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         DATABASE_URL=os.environ.get("DATABASE_URL"),
-        AUTO_MIGRATE_SQLITE=True,
+        AUTO_MIGRATE=None,  # None: migrate an SQLite file at start, leave other databases to `flask db upgrade`
+        RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close
+        PHONE_REGION="US",  # how to read a phone number given without a country code
+        STAFF_IDLE_MINUTES=30,
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:
@@ -47,11 +50,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
 
-    from symptomcheck import api, errors, storage, views
+    from symptomcheck import api, commands, errors, staff, storage, views
 
     storage.init_app(app)
-
+    staff.login_manager.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.fhir_bp)
+    app.register_blueprint(staff.bp)
     errors.register(app)
+    commands.register(app)
     return app

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
+from symptomcheck import fhir
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission
 from symptomcheck.views import DISCLAIMER, rules, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
 
 @bp.post("/assessments")
@@ -49,3 +52,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "rules_reviewed_by": loaded.reviewed_by,
         "rules_reviewed_on": loaded.reviewed_on.isoformat(),
     }
+
+
+@fhir_bp.get(f"/Questionnaire/{fhir.QUESTIONNAIRE_ID}")
+def questionnaire() -> Response:
+    body = fhir.questionnaire(url_for("fhir.questionnaire", _external=True), rules().version)
+    return Response(json.dumps(body, indent=2), mimetype="application/fhir+json")

@@ -80,19 +80,37 @@ def test(vignettes: tuple[str, ...], rules_file: str | None) -> None:
 @rules.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.argument("vignettes", nargs=-1, required=True)
-def diff(old: str, new: str, vignettes: tuple[str, ...]) -> None:
+@click.argument("vignettes", nargs=-1)
+@click.option("--stored", is_flag=True, help="Also replay every stored contact request (needs the database).")
+def diff(old: str, new: str, vignettes: tuple[str, ...], stored: bool) -> None:
     """Show every case whose suggestion would change from OLD to NEW."""
+    if not vignettes and not stored:
+        raise click.UsageError("give vignette files, --stored, or both")
     old_rules, new_rules = _load_or_exit(old), _load_or_exit(new)
-    cases = _vignettes_or_exit(vignettes)
+    cases = [(case.id, case.answers) for case in _vignettes_or_exit(vignettes)]
+    if stored:
+        cases += _stored_cases()
     changed = 0
-    for case in cases:
-        change = _change(_assess(old_rules, case.answers), _assess(new_rules, case.answers))
+    for case_id, answers in cases:
+        change = _change(_assess(old_rules, answers), _assess(new_rules, answers))
         if change:
             changed += 1
-            click.echo(f"CHANGED {case.id}: {change}")
+            click.echo(f"CHANGED {case_id}: {change}")
     click.echo(f"{changed} of {len(cases)} cases would change (version {old_rules.version} -> {new_rules.version}).")
     raise SystemExit(1 if changed else 0)
+
+
+def _stored_cases() -> list[tuple[str, Mapping[str, Any]]]:
+    """Return each stored request as a case named by its reference."""
+    from symptomcheck import create_app, inquiries
+    from symptomcheck.models import db
+
+    with create_app().app_context():
+        try:
+            return [(f"request {reference}", answers) for reference, answers in inquiries.stored_answers()]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _assess(loaded: RuleSet, answers: Mapping[str, Any]) -> Result | str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import traceback
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
+
+from symptomcheck.models import db
 
 
 def register(app: Flask) -> None:
@@ -18,6 +21,12 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=error.name, message=error.description), code
         return render_template("error.html", code=code), code
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError) -> tuple[str | Response, int]:
+        db.session.rollback()
+        app.logger.error("Database error %s on %s %s", type(error).__name__, request.method, request.path)
+        return http_error(ServiceUnavailable())
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str | Response, int]:

@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, IntegerField, RadioField, SelectChoice, SelectMultipleField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from symptomcheck.inquiries import Contact
+from symptomcheck.models import CONTACT_TIMES
 from symptomcheck.questions import BY_ID, Question
 
 NONE_OF_THESE = "None of these"
@@ -139,3 +154,80 @@ class TreatmentPage(QuestionPage):
     treatments_tried = MultiChoice(BY_ID["treatments_tried"])
     treatment_result = SingleChoice(BY_ID["treatment_result"])
     pain_relief_days = WholeNumber(BY_ID["pain_relief_days"])
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ContactPage(FlaskForm):
+    """Ask the clinic to contact me: who, how, when, and explicit consent."""
+
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name."), Length(max=200, message="Enter a shorter name.")],
+        filters=[_strip],
+    )
+    phone = StringField(
+        "Phone number",
+        description="We may call or text you. For example, 555 123 4567.",
+        validators=[Length(max=40, message="Enter a phone number, like 555 123 4567.")],
+        filters=[_strip],
+    )
+    email = StringField(
+        "Email address",
+        validators=[Length(max=320, message="Enter an email address, like name@example.com.")],
+        filters=[_strip],
+    )
+    preferred_time = RadioField(
+        "When is the best time to contact you?",
+        choices=[SelectChoice(value, label) for value, label in CONTACT_TIMES.items()],
+        validators=[InputRequired("Select when we should contact you.")],
+    )
+    consent = BooleanField(validators=[DataRequired("Tick the box to agree, or we cannot contact you.")])
+
+    def validate_phone(self, field: StringField) -> None:
+        if not field.data:
+            if not self.email.data:
+                raise ValidationError("Enter a phone number or an email address, so we can reach you.")
+            return
+        try:
+            number = phonenumbers.parse(field.data, current_app.config["PHONE_REGION"])
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError("Enter a phone number, like 555 123 4567.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError("Enter a phone number, like 555 123 4567.")
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_email(self, field: StringField) -> None:
+        if not field.data:
+            return
+        try:
+            field.data = validate_email(field.data, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValidationError("Enter an email address, like name@example.com.") from exc
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.name, self.phone, self.email, self.preferred_time, self.consent]
+
+    def contact(self) -> Contact:
+        return Contact(self.name.data, self.phone.data or None, self.email.data or None, self.preferred_time.data)
+
+
+class LoginPage(FlaskForm):
+    username = StringField("Username", validators=[InputRequired("Enter your username.")])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+
+
+class StatusChange(FlaskForm):
+    status = RadioField("New status", validators=[InputRequired("Select the new status.")])
+    status_note = TextAreaField("Note (optional)", validators=[Length(max=4000)])
+
+
+class NotePage(FlaskForm):
+    note = TextAreaField("Add a note", validators=[InputRequired("Enter a note."), Length(max=4000)])
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: it carries the CSRF token and nothing else."""

@@ -40,7 +40,8 @@ def init_app(app: Flask) -> None:
     shown = make_url(url).render_as_string(hide_password=True)
     with app.app_context():
         try:
-            if url.startswith("sqlite:") and app.config["AUTO_MIGRATE_SQLITE"]:
+            auto_migrate = app.config["AUTO_MIGRATE"]
+            if auto_migrate or (auto_migrate is None and url.startswith("sqlite:")):
                 Path(app.instance_path).mkdir(parents=True, exist_ok=True)
                 flask_migrate.upgrade()
             problem = migration_problem()

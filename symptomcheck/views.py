@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
-from flask_wtf import FlaskForm
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.core import UnboundField
 
-from symptomcheck import forms
+from symptomcheck import forms, inquiries
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission, is_settled
 from symptomcheck.questions import BY_ID, SCREENING_IDS, Kind
 from symptomcheck.ruleset import RuleSet
@@ -47,10 +47,6 @@ STEPS = (
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 STEP_BY_ANSWER = {answer_id: step for step in STEPS for answer_id in step.answer_ids}
-
-
-class StartAgainForm(FlaskForm):
-    """A button that forgets every answer."""
 
 
 def rules() -> RuleSet:
@@ -100,16 +96,19 @@ def page_globals() -> dict[str, Any]:
         "emergency_number": current_app.config["EMERGENCY_NUMBER"],
         "disclaimer": say(DISCLAIMER),
         "say": say,
+        "phone_intake": phone_intake(),
     }
 
 
 @bp.get("/")
 def start() -> str:
-    return render_template("start.html", steps=STEPS, start_again=StartAgainForm())
+    return render_template("start.html", steps=STEPS, start_again=forms.ButtonForm())
 
 
 @bp.post("/start-again")
 def start_again() -> Response:
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
     session.clear()
     return redirect(url_for(".question", slug=STEPS[0].slug))
 
@@ -138,6 +137,43 @@ def question(slug: str) -> str | Response:
     )
 
 
+@bp.route("/contact", methods=["GET", "POST"])
+def contact() -> str | Response:
+    answers = stored_answers()
+    try:
+        outcome = assess_submission(rules(), answers)
+    except InvalidAnswers:
+        return next_page(answers)
+    if outcome.level == rules().most_urgent:
+        return redirect(url_for(".result"))  # the only message there: call the emergency number now
+    form = forms.ContactPage()
+    if form.validate_on_submit():
+        source = "phone" if phone_intake() else "web"
+        saved = inquiries.create(outcome, answers, form.contact(), source)
+        session["sent_reference"] = saved.reference
+        if source == "phone":
+            session.pop("answers", None)
+            session.pop("intake", None)
+            return redirect(url_for("staff.request_page", reference=saved.reference))
+        return redirect(url_for(".contact_sent"))
+    return render_template(
+        "contact.html", form=form, result=outcome, retention_days=current_app.config["RETENTION_DAYS"]
+    )
+
+
+@bp.get("/contact/sent")
+def contact_sent() -> str | Response:
+    reference = session.get("sent_reference")
+    if not reference:
+        return redirect(url_for(".start"))
+    return render_template("contact_sent.html", reference=reference, start_again=forms.ButtonForm())
+
+
+def phone_intake() -> bool:
+    """Say whether a signed-in staff member is filling in the questions for a caller."""
+    return bool(session.get("intake")) and current_user.is_authenticated
+
+
 @bp.get("/check-answers")
 def check_answers() -> str | Response:
     answers = stored_answers()
@@ -158,11 +194,12 @@ def result() -> str | Response:
     return render_template(
         "result.html",
         result=outcome,
+        sent_reference=session.get("sent_reference"),
         rules=rules(),
         groups=reason_groups(outcome),
         rows=answer_rows(answers),
         today=datetime.date.today(),
-        start_again=StartAgainForm(),
+        start_again=forms.ButtonForm(),
     )
 
 
@@ -183,7 +220,7 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
             "id": answer_id,
             "question": question.label,
             "answer": answer_text(answer_id, answers[answer_id]),
-            "change": url_for(".question", slug=STEP_BY_ANSWER[answer_id].slug, _anchor=answer_id),
+            "change": url_for("check.question", slug=STEP_BY_ANSWER[answer_id].slug, _anchor=answer_id),
         }
         for answer_id, question in BY_ID.items()
         if answer_id in answers

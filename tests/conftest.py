@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from symptomcheck import create_app, ruleset
+from symptomcheck.models import db
 from symptomcheck.ruleset import RuleSet
 from tests.helpers import RULES_FILE
 
@@ -39,3 +42,31 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a real, empty, migrated database: SQLite, and PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = os.environ.get("TEST_DATABASE_URL", "")
+        if not url:
+            pytest.skip("TEST_DATABASE_URL is not set, so the PostgreSQL run is skipped")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "RULES_FILE": str(RULES_FILE),
+            "DATABASE_URL": url,
+            "AUTO_MIGRATE": True,
+        }
+    )
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -57,7 +57,7 @@ def test_start_page_says_what_this_is_and_is_not(patient: Patient) -> None:
     page = text_of(patient.read("/"))
     assert "This is not a diagnosis." in page
     assert "about 3 minutes" in page
-    assert "We do not save your answers." in page
+    assert "We do not save your answers unless you ask us to contact you." in page
     assert "In an emergency, call 911 now." in page
 
 

@@ -1,0 +1,60 @@
+"""`flask staff create` and `flask requests purge`: commands that need the app and its database."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from symptomcheck import inquiries
+from symptomcheck.models import Staff, db
+
+staff_cli = AppGroup("staff", help="Manage front desk accounts.")
+requests_cli = AppGroup("requests", help="Manage stored contact requests.")
+
+
+@staff_cli.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="May read the audit log.")
+@click.password_option(help="Asked for when not given.")
+def create_staff(username: str, admin: bool, password: str) -> None:
+    """Create a staff account."""
+    if len(password) < 12:
+        raise click.ClickException("Use a password of at least 12 characters.")
+    if db.session.scalar(select(Staff).where(Staff.username == username)):
+        raise click.ClickException(f"There is already a staff account named {username!r}.")
+    staff = Staff(username=username, is_admin=admin)
+    staff.set_password(password)
+    db.session.add(staff)
+    db.session.commit()
+    click.echo(f"Created {'admin ' if admin else ''}staff account {username!r}.")
+
+
+def parse_period(text: str) -> datetime.timedelta:
+    """Read a period such as '90d', '12w' or '36h'."""
+    match = re.fullmatch(r"(\d+)([dwh])", text.strip())
+    if not match:
+        raise click.BadParameter("use a number and a unit, like 90d, 12w or 36h")
+    amount, unit = int(match[1]), match[2]
+    return {"d": datetime.timedelta(days=amount), "w": datetime.timedelta(weeks=amount),
+            "h": datetime.timedelta(hours=amount)}[unit]  # fmt: skip
+
+
+@requests_cli.command("purge")
+@click.option("--older-than", "older_than", help="Default: RETENTION_DAYS from the configuration.")
+def purge_requests(older_than: str | None) -> None:
+    """Delete finished (booked, referred or closed) requests older than the period."""
+    from flask import current_app
+
+    period = parse_period(older_than) if older_than else datetime.timedelta(days=current_app.config["RETENTION_DAYS"])
+    deleted = inquiries.purge(period)
+    click.echo(f"Deleted {deleted} finished request(s) closed more than {period.days} day(s) ago.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(requests_cli)

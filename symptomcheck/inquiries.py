@@ -1,0 +1,123 @@
+"""Contact requests: store one, list the queue, move it along, audit every look."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from symptomcheck.engine import Result
+from symptomcheck.models import (
+    FINISHED,
+    NEXT_STATUSES,
+    AuditEntry,
+    ContactRequest,
+    RequestEvent,
+    Staff,
+    db,
+    new_reference,
+    now,
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str | None
+    email: str | None
+    preferred_time: str
+
+
+def create(result: Result, answers: dict[str, Any], contact: Contact, source: str) -> ContactRequest:
+    """Store a request with its answers and suggestion, all in one transaction."""
+    for _ in range(5):
+        request = ContactRequest(
+            reference=new_reference(),
+            source=source,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+            preferred_time=contact.preferred_time,
+            consented_at=now(),
+            answers=answers,
+            level=result.level.id,
+            level_rank=result.level.rank,
+            pattern=result.pattern.id if result.pattern else None,
+            reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
+            rules_version=result.rules_version,
+        )
+        db.session.add(request)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the random reference was taken: draw another
+            db.session.rollback()
+            continue
+        return request
+    raise RuntimeError("could not draw an unused reference")
+
+
+def queue(status: str, level: str | None) -> list[ContactRequest]:
+    """Return the requests to work on: most urgent first, then oldest first."""
+    query = select(ContactRequest).order_by(ContactRequest.level_rank, ContactRequest.received_at)
+    if status == "open":
+        query = query.where(ContactRequest.status.not_in(FINISHED))
+    elif status != "all":
+        query = query.where(ContactRequest.status == status)
+    if level:
+        query = query.where(ContactRequest.level == level)
+    return list(db.session.scalars(query))
+
+
+def find(reference: str) -> ContactRequest | None:
+    return db.session.scalar(select(ContactRequest).where(ContactRequest.reference == reference))
+
+
+def change_status(request: ContactRequest, staff: Staff, status: str, note: str | None) -> None:
+    """Move a request to one of its allowed next statuses, with an optional note."""
+    if status not in NEXT_STATUSES[request.status]:
+        raise ValueError(f"cannot go from {request.status} to {status}")
+    request.events.append(RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note))
+    request.status = status
+    request.status_changed_at = now()
+    audit(staff, "change", request.reference, f"status {status}", commit=False)
+    db.session.commit()
+
+
+def add_note(request: ContactRequest, staff: Staff, note: str) -> None:
+    request.events.append(RequestEvent(staff_id=staff.id, note=note))
+    audit(staff, "change", request.reference, "note", commit=False)
+    db.session.commit()
+
+
+def audit(staff: Staff, action: str, reference: str | None, detail: str = "", *, commit: bool = True) -> None:
+    """Record who looked at, changed or exported what. Never put health data in `detail`."""
+    db.session.add(AuditEntry(staff_id=staff.id, action=action, reference=reference, detail=detail))
+    if commit:
+        db.session.commit()
+
+
+def audit_log(limit: int = 500) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)))
+
+
+def purge(older_than: datetime.timedelta) -> int:
+    """Delete finished requests whose status last changed before the period; return how many."""
+    cutoff = now() - older_than
+    old = select(ContactRequest.id).where(
+        ContactRequest.status.in_(FINISHED), ContactRequest.status_changed_at < cutoff
+    )
+    ids = list(db.session.scalars(old))
+    if ids:
+        db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
+        db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
+    db.session.commit()
+    return len(ids)
+
+
+def stored_answers() -> list[tuple[str, dict[str, Any]]]:
+    """Return every stored request's reference and answers, for replaying new rules."""
+    rows = db.session.execute(select(ContactRequest.reference, ContactRequest.answers).order_by(ContactRequest.id))
+    return [(reference, answers) for reference, answers in rows]
