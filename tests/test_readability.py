@@ -52,7 +52,10 @@ def page_texts(client: FlaskClient) -> Iterator[str]:
     pages.append(check_page(patient.submit("/questions/about-you", {}).data))  # with errors
     patient.answer_all({**COMPLETE, "red_flags": ["fever", "progressive"], "pain_relief_days": 12})
     pages += [patient.read(f"/questions/{slug}") for slug in ("warning-signs", "neck", "headaches", "treatment")]
-    pages += [patient.read("/check-answers"), patient.read("/result")]
+    pages += [patient.read("/check-answers"), patient.read("/result"), patient.read("/contact")]
+    pages.append(check_page(patient.submit("/contact", {"name": ""}).data))  # with errors
+    patient.submit("/contact", {"name": "Ada", "email": "ada@example.org", "preferred_time": "any", "consent": "y"})
+    pages += [patient.read("/contact/sent"), patient.read("/result")]
     patient.submit("/questions/warning-signs", {"red_flags": ["thunderclap"]})
     pages.append(patient.read("/result"))
     for page in pages:
