@@ -161,6 +161,7 @@ QUESTIONS: tuple[Question, ...] = (
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),
+        "Tick all that you have. If you have none of them, tick 'None of these' at the end.",
     ),
     # Section 3: the headache and the neck.
     _single(

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+import phonenumbers
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
@@ -61,6 +62,16 @@ def require_login_and_activity() -> Response | None:
         return redirect(url_for("staff.login"))
     session["staff_seen"] = now().timestamp()
     return None
+
+
+@bp.app_template_filter("phone")
+def phone_for_people(number: str) -> str:
+    """Show a stored E.164 number the way people read it: +1 202-555-0143."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 @bp.app_context_processor

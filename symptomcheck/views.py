@@ -228,10 +228,15 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
-    """Split the reasons into those that set the level and the rest."""
-    groups: dict[str, list[dict[str, Any]]] = {"main": [], "pattern": [], "other": []}
+    """Sort the fired rules for the page: why this level, what to do next, the pattern, the rest."""
+    groups: dict[str, list[dict[str, Any]]] = {"main": [], "next": [], "pattern": [], "other": []}
     for rule in outcome.fired:
-        group = "main" if rule.level == outcome.level else "pattern" if rule.pattern else "other"
         questions = [BY_ID[answer_id].label for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
-        groups[group].append({"rule": rule.id, "text": say(rule.reason), "questions": questions})
+        reason = {"rule": rule.id, "text": say(rule.reason), "questions": questions}
+        if rule.note:
+            groups["next"].append({**reason, "note": say(rule.note)})
+        if rule.level:
+            groups["main" if rule.level == outcome.level else "other"].append(reason)
+        elif rule.pattern:
+            groups["pattern"].append(reason)
     return groups

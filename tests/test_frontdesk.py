@@ -194,7 +194,8 @@ def test_status_workflow_notes_and_audit(storage_app: Flask, staff_client: Flask
     desk = Patient(staff_client)
     page = desk.read(f"/staff/requests/{reference}")
     assert "Ada Lovelace" in text_of(page)
-    assert "+12025550143" in text_of(page)
+    assert "+1 202-555-0143" in text_of(page)
+    assert page.find("a", href="tel:+12025550143") is not None
     assert "Book a regular visit." in text_of(page)
     assert "Rule set version 2026.11.1" in text_of(page)
     assert {radio["value"] for radio in page.select("input[name=status]")} == {"contacted", "closed"}
