@@ -245,3 +245,12 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_answers(caplog: pyte
     assert "Traceback" not in text
     assert "RuntimeError" in caplog.text
     assert canary not in caplog.text
+
+
+def test_pages_render_with_csrf_switched_off(tmp_path: Any) -> None:
+    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "WTF_CSRF_ENABLED": False,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"})  # fmt: skip
+    client = app.test_client()
+    page = check_page(client.get("/questions/about-you").data)
+    assert page.find("input", attrs={"name": "csrf_token"}) is None
+    assert client.post("/questions/about-you", data={"age_band": "18_49"}).location == "/questions/warning-signs"
