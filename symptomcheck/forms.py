@@ -231,3 +231,7 @@ class NotePage(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A form that is only a button: it carries the CSRF token and nothing else."""
+
+
+# Multi-choice questions that must not be skipped, so have a "None of these" box.
+HAS_NONE_OPTION = frozenset(SafetyPage.none_options)

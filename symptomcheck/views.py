@@ -210,7 +210,8 @@ def answer_text(answer_id: str, value: Any) -> list[str]:
         return [str(value)]
     if question.kind is Kind.SINGLE:
         return [question.choice_label(value)]
-    return [question.choice_label(item) for item in value] or [forms.NONE_OF_THESE]
+    nothing_ticked = forms.NONE_OF_THESE if answer_id in forms.HAS_NONE_OPTION else "None"
+    return [question.choice_label(item) for item in value] or [nothing_ticked]
 
 
 def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:

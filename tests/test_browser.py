@@ -22,7 +22,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from symptomcheck import create_app
 from symptomcheck.forms import NONE_OF_THESE
-from symptomcheck.models import db
+from symptomcheck.models import Staff, db
 from symptomcheck.questions import BY_ID, Kind
 from symptomcheck.views import STEPS, Step
 from tests.helpers import RULES_FILE
@@ -43,6 +43,7 @@ MISSING = f"Chromium is not installed at {CHROMIUM}; install Debian's chromium t
 PHONE = {"width": 360, "height": 740}
 EMERGENCY = "Call 911 or go to the nearest emergency room now."
 ROUTINE = "Book a regular visit."
+STAFF_NAME, STAFF_PASSWORD = "desk", "correct horse battery staple"
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -52,7 +53,8 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+# Module scope: a running sync Playwright blocks any other one in this thread.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         if os.environ.get("SYMPTOMCHECK_REQUIRE_BROWSER"):
@@ -66,13 +68,18 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app on a real port; its own SQLite file, so the repository's instance folder is left alone."""
     database = tmp_path_factory.mktemp("browser") / "browser.db"
     app = create_app(
         {"SECRET_KEY": "browser-test", "RULES_FILE": str(RULES_FILE), "DATABASE_URL": f"sqlite:///{database}"}
     )
+    with app.app_context():
+        staff = Staff(username=STAFF_NAME)
+        staff.set_password(STAFF_PASSWORD)
+        db.session.add(staff)
+        db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
@@ -268,3 +275,46 @@ def test_question_pages_fit_a_phone_screen(open_page: Callable[..., Page]) -> No
     assert list(widths) == [step.slug for step in STEPS]
     too_wide = {slug: width for slug, width in widths.items() if width > PHONE["width"]}
     assert not too_wide, f"pages scroll sideways on a {PHONE['width']}px phone: {too_wide}"
+
+
+def test_the_result_prints_as_one_clean_page(page: Page) -> None:
+    walk(page, COMPLETE)
+    pdf = page.pdf(format="Letter")
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".site-footer")).to_be_hidden()
+    expect(page.get_by_role("button", name="Start again and clear my answers")).to_be_hidden()
+    expect(page.locator(".print-only")).to_contain_text("Resolution Spine & Joint")
+    for heading in ("Book a regular visit.", "Why we suggest this", "Please read", "Your answers"):
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    for text in ("not a diagnosis", "Rule set version 2026.11.1"):
+        expect(page.get_by_text(text).first).to_be_visible()
+
+
+def test_a_contact_request_reaches_the_staff_queue(open_page: Callable[..., Page], live_server: str) -> None:
+    page = open_page()
+    walk(page, COMPLETE)
+    page.get_by_role("link", name="Ask the clinic to contact me").click()
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Phone number").fill("202 555 0199")
+    page.get_by_label("Afternoon").check()
+    page.get_by_label("I agree that the clinic keeps these details").check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("We have your request")
+    reference = page.locator(".reference").inner_text()
+    assert "Grace" not in page.url
+
+    desk = open_page()
+    desk.goto("/staff/")
+    expect(desk).to_have_url(re.compile("/staff/login"))
+    desk.get_by_label("Username").fill(STAFF_NAME)
+    desk.get_by_label("Password").fill(STAFF_PASSWORD)
+    desk.get_by_role("button", name="Log in").click()
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Contact requests")
+    desk.get_by_role("link", name=reference).click()
+    expect(desk.get_by_text("Grace Hopper")).to_be_visible()
+    expect(desk.get_by_text("+1 202-555-0199")).to_be_visible()
+    desk.get_by_label("Contacted").check()
+    desk.get_by_role("button", name="Save the status").click()
+    expect(desk.get_by_text("Status changed to Contacted.")).to_be_visible()
