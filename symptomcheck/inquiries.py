@@ -15,12 +15,15 @@ from symptomcheck.models import (
     NEXT_STATUSES,
     AuditEntry,
     ContactRequest,
+    LoginAttempt,
     RequestEvent,
     Staff,
     db,
     new_reference,
     now,
 )
+
+LOGIN_ATTEMPTS_KEPT = datetime.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def purge(older_than: datetime.timedelta) -> int:
     if ids:
         db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.commit()
     return len(ids)
 

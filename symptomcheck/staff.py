@@ -46,22 +46,26 @@ def load_staff(staff_id: str) -> Staff | None:
     return db.session.get(Staff, int(staff_id))
 
 
-@bp.before_request
-def require_login_and_activity() -> Response | None:
-    """Refuse anonymous access, and log out a session left idle too long."""
-    if request.endpoint == "staff.login":
-        return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+@bp.before_app_request
+def end_idle_staff_sessions() -> None:
+    """Log out a staff session left idle too long, on any page (a phone intake uses the patient pages)."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
     idle_limit = datetime.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
-    last_seen = session.get("staff_seen", 0)
-    if now().timestamp() - last_seen > idle_limit.total_seconds():
+    if now().timestamp() - session.get("staff_seen", 0) > idle_limit.total_seconds():
         logout_user()
         session.clear()
         flash("You were logged out because the page was not used for a while.")
-        return redirect(url_for("staff.login"))
+        return
     session["staff_seen"] = now().timestamp()
-    return None
+
+
+@bp.before_request
+def require_login() -> Response | None:
+    """Refuse anonymous access to every front desk page but the login page."""
+    if request.endpoint == "staff.login" or current_user.is_authenticated:
+        return None
+    return login_manager.unauthorized()  # type: ignore[no-any-return]
 
 
 @bp.app_template_filter("phone")
