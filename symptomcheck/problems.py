@@ -26,6 +26,7 @@ class Problem(Enum):
     SETS_NOTHING = "the rule sets nothing; give it a 'level', a 'pattern' or a 'note'"
     TESTS_WHAT_IT_SETS = "a rule that sets a {sets} cannot test the {tests}; only later rules can"
     RED_FLAG_WITHOUT_RULE = "the red flag '{value}' has no rule that sets a level from it"
+    BAD_BRACES = "'{key}' has a '{{' or '}}' that is not part of a placeholder such as {{emergency_number}}"
     UNKNOWN_PLACEHOLDER = "'{{{name}}}' is not a known placeholder; use one of: {expected}"
 
 

@@ -114,8 +114,13 @@ class _Checker:
         if not isinstance(value, str) or not value.strip():
             self.error(Problem.WRONG_TYPE, node.line_of(key), key=key, expected="non-empty text")
             return ""
-        for _, name, _, _ in string.Formatter().parse(value):
-            if name is not None and name not in PLACEHOLDERS:
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError:
+            self.error(Problem.BAD_BRACES, node.line_of(key), key=key)
+            return ""
+        for name in names:
+            if name not in PLACEHOLDERS:
                 self.error(Problem.UNKNOWN_PLACEHOLDER, node.line_of(key), name=name, expected=", ".join(PLACEHOLDERS))
         return value.strip()
 
@@ -207,7 +212,8 @@ def _build(document: marked.MarkedMap, checker: _Checker) -> RuleSet | None:
     checker.unique_ids("rule", rule_nodes)
     rules = [_rule(node, checker, levels_by_id, patterns_by_id) for node in rule_nodes]
     checker.rule_id = None
-    _check_red_flags_covered(rules, document, checker)
+    if rule_nodes:  # with no usable rules, every red flag would be reported again
+        _check_red_flags_covered(rules, document, checker)
 
     if checker.errors or default_level is None or not isinstance(reviewed_on, datetime.date):
         return None
@@ -240,6 +246,7 @@ def _rule(
     levels: dict[str, Level],
     patterns: dict[str, Pattern],
 ) -> Rule | None:
+    checker.rule_id = None
     checker.rule_id = checker.identifier(node) or None
     checker.keys(node, RULE_KEYS, RULE_REQUIRED)
     reason = checker.text(node, "reason")
