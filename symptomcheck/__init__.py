@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close
         PHONE_REGION="US",  # how to read a phone number given without a country code
         STAFF_IDLE_MINUTES=30,
+        MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from symptomcheck import fhir
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission
+from symptomcheck.questions import check_answers
 from symptomcheck.views import DISCLAIMER, rules, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -20,7 +21,10 @@ fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 def create_assessment() -> tuple[Response, int]:
     if not request.is_json:
         return jsonify(error="Unsupported Media Type", message="Send the body as application/json."), 415
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
     if body is None:
         return jsonify(error="Bad Request", message="The body is not valid JSON."), 400
     if not isinstance(body, dict) or set(body) != {"answers"} or not isinstance(body["answers"], dict):
@@ -29,7 +33,10 @@ def create_assessment() -> tuple[Response, int]:
         result = assess_submission(rules(), body["answers"])
     except InvalidAnswers as exc:
         return jsonify(errors=exc.errors), 422
-    return jsonify(as_json(result)), 200
+    reply = as_json(result)
+    if errors := check_answers(body["answers"]):  # only possible when the first answers meant an emergency
+        reply["answer_errors"] = errors
+    return jsonify(reply), 200
 
 
 def as_json(result: Result) -> dict[str, Any]:

@@ -32,6 +32,8 @@ Test = Callable[[Mapping[str, Any], Derived], Verdict]
 
 @dataclass(frozen=True)
 class Condition:
+    """A compiled `when`: its test, and what it looks at (for reasons and for checks)."""
+
     test: Test
     answer_ids: frozenset[str]
     derived: frozenset[str]  # which of 'pattern' and 'level' it tests
@@ -57,6 +59,8 @@ def compile_condition(node: Any, line: int, checker: Checker) -> Condition | Non
     if not isinstance(node, MarkedMap) or len(node) != 1:
         checker.error(Problem.WRONG_TYPE, line, key="when", expected="a mapping with exactly one operator")
         return None
+    for key, key_line in node.repeated_keys:
+        checker.error(Problem.DUPLICATE_KEY, key_line, key=key)
     ((operator, operand),) = node.items()
     compiler = OPERATORS.get(operator)
     if compiler is None:
@@ -130,6 +134,8 @@ def _counting(operator: str, at_least: bool) -> Compiler:
         if not isinstance(operand, MarkedMap) or set(operand) != {"count", "of"}:
             checker.error(Problem.OPERATOR_SHAPE, line, operator=operator, shape=shape)
             return None
+        for key, key_line in operand.repeated_keys:
+            checker.error(Problem.DUPLICATE_KEY, key_line, key=key)
         parts = _compile_list(operator, operand["of"], operand.line_of("of"), checker)
         count = operand["count"]
         if parts is None:
@@ -242,7 +248,7 @@ def _derived_is(operator: str, what: str) -> Compiler:
         if not isinstance(operand, MarkedList) or not operand:
             checker.error(Problem.OPERATOR_SHAPE, line, operator=operator, shape=f"a non-empty list of {what} ids")
             return None
-        undeclared = [item for item in operand if item not in declared]
+        undeclared = [item for item in operand if not isinstance(item, str) or item not in declared]
         for item in undeclared:
             problem = Problem.UNDECLARED_PATTERN if what == "pattern" else Problem.UNDECLARED_LEVEL
             checker.error(problem, line, **{what: item})

@@ -23,6 +23,7 @@ class Result:
 
     @property
     def notes(self) -> tuple[str, ...]:
+        """Return the notes of the fired rules, in the order shown."""
         return tuple(rule.note for rule in self.fired if rule.note)
 
 
@@ -41,7 +42,7 @@ def assess(rules: RuleSet, answers: Mapping[str, Any]) -> Result:
     pattern_id = pattern.id if pattern else None
 
     level_rules = _fired(rules.level_rules, answers, Derived(pattern_id))
-    levels = [rule.level for rule in pattern_rules + level_rules if rule.level]
+    levels = [rule.level for rule in level_rules if rule.level]
     level = min(levels, key=_rank, default=rules.default_level)
 
     note_rules = _fired(rules.note_rules, answers, Derived(pattern_id, level.id))
@@ -51,6 +52,7 @@ def assess(rules: RuleSet, answers: Mapping[str, Any]) -> Result:
 
 
 def _fired(rules: tuple[Rule, ...], answers: Mapping[str, Any], derived: Derived) -> list[Rule]:
+    """Return the rules whose condition is true (not false, not unknown)."""
     return [rule for rule in rules if rule.condition.test(answers, derived)]
 
 
@@ -58,19 +60,30 @@ def _rank(item: Level | Pattern) -> int:
     return item.rank
 
 
-def is_settled(rules: RuleSet, answers: Mapping[str, Any]) -> bool:
-    """Say whether these answers already reach the most urgent level, whatever comes next."""
-    return assess(rules, answers).level == rules.most_urgent
+def stops_early(rules: RuleSet, answers: Mapping[str, Any]) -> bool:
+    """Say whether the first answers alone reach the most urgent level, whatever comes next.
+
+    Sound because a rule fires only on True, and an answer not yet given is
+    "not known", never False: more answers cannot stop a fired rule firing.
+    """
+    screening = {key: answers[key] for key in SCREENING_IDS if key in answers}
+    if len(screening) < len(SCREENING_IDS) or check_answers(screening):
+        return False
+    return assess(rules, screening).level == rules.most_urgent
 
 
 def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
-    """Check a full or stopped-early set of answers and assess it; raise InvalidAnswers."""
+    """Check a full or stopped-early set of answers and assess it; raise InvalidAnswers.
+
+    When the first answers already mean the most urgent level, that advice is
+    given even if other answers are missing or malformed: it must never wait.
+    """
     errors = check_answers(raw)
+    if stops_early(rules, raw):
+        return assess(rules, {key: raw[key] for key in SCREENING_IDS} if errors else raw)
     if errors:
         raise InvalidAnswers(errors)
-    missing = missing_answers(raw, SCREENING_IDS)
-    if not missing and not is_settled(rules, {key: raw[key] for key in SCREENING_IDS}):
-        missing = missing_answers(raw)
+    missing = missing_answers(raw)
     if missing:
         raise InvalidAnswers(dict.fromkeys(missing, REQUIRED))
     return assess(rules, raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,10 +80,11 @@ class WholeNumber(IntegerField):
         self.question = question
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata([value.strip() for value in valuelist[:1]])
-        except ValueError as exc:
-            raise ValueError(self.question.error) from exc
+        text = valuelist[0].strip() if valuelist else ""
+        if text and not re.fullmatch(r"[0-9]{1,3}", text):  # int() would take "1_0" and full-width digits
+            self.data = None
+            raise ValueError(self.question.error)
+        super().process_formdata([text] if valuelist else [])
 
 
 class QuestionPage(FlaskForm):
@@ -117,7 +119,7 @@ class AboutYouPage(QuestionPage):
 
 class SafetyPage(QuestionPage):
     red_flags = MultiChoice(BY_ID["red_flags"])
-    no_red_flags = BooleanField(NONE_OF_THESE)
+    no_red_flags = BooleanField(NONE_OF_THESE, false_values=("", "false", "n", "no", "off", "0"))
     none_options = {"red_flags": "no_red_flags"}
 
     @classmethod

@@ -34,6 +34,8 @@ class _MarkedLoader(yaml.SafeLoader):
         mapping.repeated_keys = []
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool | None):
+                key = str(key)  # a list or mapping as a key: kept as text, reported as an unknown key
             if key in mapping:
                 mapping.repeated_keys.append((key, key_node.start_mark.line + 1))
             mapping[key] = self.construct_object(value_node, deep=True)

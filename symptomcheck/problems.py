@@ -25,7 +25,10 @@ class Problem(Enum):
     UNDECLARED_PATTERN = "the pattern '{pattern}' is not declared under 'patterns'"
     SETS_NOTHING = "the rule sets nothing; give it a 'level', a 'pattern' or a 'note'"
     TESTS_WHAT_IT_SETS = "a rule that sets a {sets} cannot test the {tests}; only later rules can"
-    RED_FLAG_WITHOUT_RULE = "the red flag '{value}' has no rule that sets a level from it"
+    RED_FLAG_WITHOUT_RULE = (
+        "the red flag '{value}' on its own (age band {age_band}) reaches no level more urgent than '{default}'"
+    )
+    LEVEL_AND_PATTERN = "a rule sets a level or a pattern, not both; split it in two so each reason is shown"
     BAD_BRACES = "'{key}' has a '{{' or '}}' that is not part of a placeholder such as {{emergency_number}}"
     UNKNOWN_PLACEHOLDER = "'{{{name}}}' is not a known placeholder; use one of: {expected}"
 
@@ -49,4 +52,4 @@ class RuleFileError(Exception):
 
     def __init__(self, errors: list[RuleError]) -> None:
         self.errors = sorted(errors, key=lambda error: error.line)
-        super().__init__("\n".join(str(error) for error in errors))
+        super().__init__("\n".join(str(error) for error in self.errors))

@@ -116,7 +116,7 @@ QUESTIONS: tuple[Question, ...] = (
             ),
             Choice(
                 "neuro_deficit",
-                "New weakness, numbness or trouble speaking",
+                "Weakness, numbness or trouble speaking that came on fast",
                 "Or a drooping face or eyelid. Slurred or mixed-up speech. Trouble swallowing. "
                 "Loss of balance. Double vision. A seizure, fainting or confusion.",
             ),
@@ -156,8 +156,8 @@ QUESTIONS: tuple[Question, ...] = (
             Choice("progressive", "The headache started in the last 3 months and keeps getting worse"),
             Choice(
                 "myelopathy",
-                "Clumsy, numb or tingly hands, or trouble walking or keeping your balance",
-                "Or new problems with your bladder or bowels.",
+                "Over weeks, your hands got clumsy, numb or tingly, or walking got harder",
+                "Or new problems with your bladder or bowels. If this came on suddenly, tick the sign about weakness.",
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),

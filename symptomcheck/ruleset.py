@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from symptomcheck import marked
-from symptomcheck.conditions import Condition, compile_condition
+from symptomcheck.conditions import Condition, Derived, compile_condition
 from symptomcheck.problems import Problem, RuleError, RuleFileError
 from symptomcheck.questions import BY_ID
 
@@ -115,9 +115,13 @@ class _Checker:
             self.error(Problem.WRONG_TYPE, node.line_of(key), key=key, expected="non-empty text")
             return ""
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(value)]
         except ValueError:
             self.error(Problem.BAD_BRACES, node.line_of(key), key=key)
+            return ""
+        names = [name for name, _, _ in fields if name is not None]
+        if any(spec or conversion for name, spec, conversion in fields if name is not None):
+            self.error(Problem.BAD_BRACES, node.line_of(key), key=key)  # only a plain {name} is filled in
             return ""
         for name in names:
             if name not in PLACEHOLDERS:
@@ -141,9 +145,11 @@ class _Checker:
         return kept
 
     def unique_ids(self, what: str, nodes: list[marked.MarkedMap]) -> None:
-        seen: set[object] = set()
+        seen: set[str] = set()
         for node in nodes:
             node_id = node.get("id")
+            if not isinstance(node_id, str):
+                continue  # reported by identifier()
             if node_id in seen:
                 self.error(Problem.DUPLICATE_ID, node.line_of("id"), what=what, id=node_id)
             seen.add(node_id)
@@ -175,11 +181,18 @@ def parse(text: str, source: str = "<rules>") -> RuleSet:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         detail = exc.problem or "unreadable"
         raise RuleFileError([RuleError(Problem.YAML_SYNTAX, source, line, None, {"detail": detail})]) from exc
+    except (yaml.YAMLError, RecursionError) as exc:
+        detail = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise RuleFileError([RuleError(Problem.YAML_SYNTAX, source, 0, None, {"detail": detail})]) from exc
     if not isinstance(document, marked.MarkedMap):
         raise RuleFileError(
             [RuleError(Problem.WRONG_TYPE, source, 1, None, {"key": "the file", "expected": "a mapping"})]
         )
-    ruleset = _build(document, checker)
+    try:
+        ruleset = _build(document, checker)
+    except RecursionError as exc:
+        detail = "a condition is nested too deeply"
+        raise RuleFileError([RuleError(Problem.YAML_SYNTAX, source, 0, None, {"detail": detail})]) from exc
     if checker.errors or ruleset is None:
         raise RuleFileError(checker.errors)
     return ruleset
@@ -188,8 +201,9 @@ def parse(text: str, source: str = "<rules>") -> RuleSet:
 def _build(document: marked.MarkedMap, checker: _Checker) -> RuleSet | None:
     checker.keys(document, TOP_KEYS, TOP_KEYS)
     version = document.get("version")
-    if "version" in document and not isinstance(version, str | int | float):
-        checker.error(Problem.WRONG_TYPE, document.line_of("version"), key="version", expected="text")
+    if "version" in document and not isinstance(version, str):
+        expected = "text in quotes (YAML reads 1.10 as the number 1.1)"
+        checker.error(Problem.WRONG_TYPE, document.line_of("version"), key="version", expected=expected)
     reviewed_by = checker.text(document, "reviewed_by")
     reviewed_on = document.get("reviewed_on")
     if "reviewed_on" in document and not isinstance(reviewed_on, datetime.date):
@@ -213,7 +227,7 @@ def _build(document: marked.MarkedMap, checker: _Checker) -> RuleSet | None:
     rules = [_rule(node, checker, levels_by_id, patterns_by_id) for node in rule_nodes]
     checker.rule_id = None
     if rule_nodes:  # with no usable rules, every red flag would be reported again
-        _check_red_flags_covered(rules, document, checker)
+        _check_red_flags_covered(rules, default_level, document, checker)
 
     if checker.errors or default_level is None or not isinstance(reviewed_on, datetime.date):
         return None
@@ -259,6 +273,8 @@ def _rule(
         checker.error(Problem.UNDECLARED_PATTERN, node.line_of("pattern"), pattern=node["pattern"])
     if not {"level", "pattern", "note"} & set(node):
         checker.error(Problem.SETS_NOTHING, node.line)
+    if {"level", "pattern"} <= set(node):
+        checker.error(Problem.LEVEL_AND_PATTERN, node.line)
     condition = compile_condition(node["when"], node.line_of("when"), checker) if "when" in node else None
     if condition is not None:
         sets = "pattern" if "pattern" in node else "level" if "level" in node else None
@@ -270,14 +286,22 @@ def _rule(
     return Rule(checker.rule_id, condition, reason, node.line, level, pattern, note)
 
 
-def _check_red_flags_covered(rules: list[Rule | None], document: marked.MarkedMap, checker: _Checker) -> None:
-    """Report each red flag that no level-setting rule looks at."""
-    watched = {
-        value
-        for rule in rules
-        if rule is not None and rule.level is not None
-        for value in rule.condition.values_of("red_flags")
-    }
+def _check_red_flags_covered(
+    rules: list[Rule | None], default_level: Level | None, document: marked.MarkedMap, checker: _Checker
+) -> None:
+    """Report each red flag that, on its own, at some age, does not reach a level above the default."""
+    if default_level is None:
+        return
+    level_rules = [rule for rule in rules if rule is not None and rule.level is not None and not rule.pattern]
     for value in BY_ID["red_flags"].values:
-        if value not in watched:
-            checker.error(Problem.RED_FLAG_WITHOUT_RULE, document.line_of("rules"), value=value)
+        for age_band in BY_ID["age_band"].values:
+            answers = {"age_band": age_band, "red_flags": [value]}
+            reached = [
+                rule.level.rank for rule in level_rules if rule.level and rule.condition.test(answers, Derived())
+            ]
+            if min(reached, default=default_level.rank) >= default_level.rank:
+                checker.error(
+                    Problem.RED_FLAG_WITHOUT_RULE, document.line_of("rules"), value=value, age_band=age_band,
+                    default=default_level.id,
+                )  # fmt: skip
+                break

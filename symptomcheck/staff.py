@@ -78,9 +78,11 @@ def phone_for_people(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-@bp.app_context_processor
+@bp.context_processor
 def staff_globals() -> dict[str, Any]:
-    return {"statuses": STATUSES, "contact_times": CONTACT_TIMES, "sources": SOURCES, "button_form": forms.ButtonForm()}
+    # formdata=None: a page (an error page, say) must render without reading the request body.
+    button_form = forms.ButtonForm(formdata=None)
+    return {"statuses": STATUSES, "contact_times": CONTACT_TIMES, "sources": SOURCES, "button_form": button_form}
 
 
 def too_many_failures(username: str, address: str) -> bool:

@@ -6,14 +6,14 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.core import UnboundField
 
 from symptomcheck import forms, inquiries
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission, is_settled
-from symptomcheck.questions import BY_ID, SCREENING_IDS, Kind
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission, stops_early
+from symptomcheck.questions import BY_ID, Kind
 from symptomcheck.ruleset import RuleSet
 
 bp = Blueprint("check", __name__)
@@ -67,6 +67,7 @@ def stored_answers() -> dict[str, Any]:
 
 
 def store(answers: dict[str, Any]) -> None:
+    """Add one page's answers to those kept in the session."""
     session["answers"] = {**stored_answers(), **answers}
 
 
@@ -75,21 +76,25 @@ def first_incomplete_step(answers: dict[str, Any]) -> Step | None:
     return next((step for step in STEPS if any(name not in answers for name in step.answer_ids)), None)
 
 
-def stops_early(answers: dict[str, Any]) -> bool:
-    """Say whether the first answers already reach the most urgent level."""
-    screening = {name: answers[name] for name in SCREENING_IDS if name in answers}
-    return len(screening) == len(SCREENING_IDS) and is_settled(rules(), screening)
-
-
 def next_page(answers: dict[str, Any]) -> Response:
-    if stops_early(answers):
+    """Redirect to the emergency result, the first unanswered page, or the check page."""
+    if stops_early(rules(), answers):
         return redirect(url_for(".result"))
     step = first_incomplete_step(answers)
     return redirect(url_for(".question", slug=step.slug) if step else url_for(".check_answers"))
 
 
+@bp.after_app_request
+def do_not_store(response: Response) -> Response:
+    """Keep pages with answers or contact details out of browser and proxy caches."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.app_context_processor
 def page_globals() -> dict[str, Any]:
+    """Give every page the clinic's details, the disclaimer and the phone-intake flag."""
     return {
         "clinic_name": current_app.config["CLINIC_NAME"],
         "clinic_phone": current_app.config["CLINIC_PHONE"],
@@ -177,7 +182,7 @@ def phone_intake() -> bool:
 @bp.get("/check-answers")
 def check_answers() -> str | Response:
     answers = stored_answers()
-    if stops_early(answers):
+    if stops_early(rules(), answers):
         return redirect(url_for(".result"))
     if first_incomplete_step(answers):
         return next_page(answers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,24 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return create_app(
-        {
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Return a factory of test apps on a throwaway SQLite file, with any setting changed."""
+
+    def make(**config: Any) -> Flask:
+        defaults = {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "RULES_FILE": str(RULES_FILE),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
         }
-    )
+        return create_app({**defaults, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture

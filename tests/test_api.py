@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.test_engine import COMPLETE
@@ -41,11 +43,8 @@ def test_emergency_needs_only_the_first_two_answers(client: FlaskClient) -> None
     assert body["pattern"] is None
 
 
-def test_the_emergency_number_comes_from_configuration() -> None:
-    from symptomcheck import create_app
-    from tests.helpers import RULES_FILE
-
-    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "EMERGENCY_NUMBER": "112"})
+def test_the_emergency_number_comes_from_configuration(make_app: Callable[..., Flask]) -> None:
+    app = make_app(EMERGENCY_NUMBER="112")
     body = app.test_client().post(URL, json={"answers": {"age_band": "18_49", "red_flags": ["vision_loss"]}}).get_json()
     assert body["instruction"] == "Call 112 or go to the nearest emergency room now."
     assert "call 112 now" in body["disclaimer"]
@@ -108,5 +107,22 @@ def test_wrong_method_is_answered_in_json(client: FlaskClient) -> None:
 def test_nothing_is_kept_between_calls(client: FlaskClient) -> None:
     client.post(URL, json={"answers": COMPLETE})
     response = client.post(URL, json={"answers": {"age_band": "18_49"}})
-    assert response.get_json()["errors"] == {"red_flags": "Answer this question."}
+    errors = response.get_json()["errors"]
+    assert errors["red_flags"] == "Answer this question."
+    assert "age_band" not in errors
     assert "Set-Cookie" not in response.headers
+
+
+def test_an_emergency_is_answered_even_with_other_bad_answers(client: FlaskClient) -> None:
+    answers = {"age_band": "18_49", "red_flags": ["thunderclap"], "pain_intensity": True}
+    response = client.post(URL, json={"answers": answers})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["level"] == "emergency"
+    assert list(body["answer_errors"]) == ["pain_intensity"]
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(client: FlaskClient) -> None:
+    response = client.post(URL, data="[" * 100_000, content_type="application/json")
+    assert response.status_code in {400, 413}
+    assert response.is_json

@@ -9,7 +9,7 @@ import pytest
 
 from symptomcheck import ruleset
 from symptomcheck.conditions import Derived
-from symptomcheck.engine import REQUIRED, InvalidAnswers, assess, assess_submission, is_settled
+from symptomcheck.engine import REQUIRED, InvalidAnswers, assess, assess_submission, stops_early
 from symptomcheck.ruleset import RuleSet
 
 VALID = Path(__file__).parent / "rules" / "valid"
@@ -136,9 +136,23 @@ def test_result_carries_the_rule_set_version(rules: RuleSet) -> None:
 
 def test_screening_answers_alone_settle_an_emergency(rules: RuleSet) -> None:
     screening = {"age_band": "50_plus", "red_flags": ["vision_loss"]}
-    assert is_settled(rules, screening)
+    assert stops_early(rules, screening)
     assert assess_submission(rules, screening).level.id == "emergency"
-    assert not is_settled(rules, {"age_band": "50_plus", "red_flags": ["fever"]})
+    assert not stops_early(rules, {"age_band": "50_plus", "red_flags": ["fever"]})
+    assert not stops_early(rules, {"age_band": "50_plus", "red_flags": ["vision_loss", "nonsense"]})
+
+
+def test_emergency_advice_is_given_even_when_other_answers_are_bad(rules: RuleSet) -> None:
+    answers = {"age_band": "18_49", "red_flags": ["thunderclap"], "pain_intensity": True, "nonsense": 1}
+    result = assess_submission(rules, answers)
+    assert result.level.id == "emergency"
+    assert [rule.id for rule in result.fired] == ["emergency-thunderclap"]
+
+
+def test_valid_full_answers_keep_every_reason_on_an_emergency(rules: RuleSet) -> None:
+    result = assess_submission(rules, {**COMPLETE, "red_flags": ["thunderclap"]})
+    assert result.level.id == "emergency"
+    assert result.pattern is not None
 
 
 def test_a_non_emergency_needs_every_answer(rules: RuleSet) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,8 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from symptomcheck import create_app
-from tests.helpers import RULES_FILE, check_page, text_of
+from tests.helpers import check_page, text_of
 from tests.test_engine import COMPLETE
 
 NECK = ("neck_origin", "headache_side", "movement_trigger", "posture_trigger", "neck_pressure_trigger",
@@ -229,8 +229,10 @@ def test_unknown_page_is_a_plain_404(client: FlaskClient) -> None:
     assert "Page not found" in text_of(check_page(response.data))
 
 
-def test_an_unexpected_error_shows_a_plain_page_and_logs_no_answers(caplog: pytest.LogCaptureFixture) -> None:
-    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE)})
+def test_an_unexpected_error_shows_a_plain_page_and_logs_no_answers(
+    caplog: pytest.LogCaptureFixture, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(TESTING=False)
 
     canary = "-".join(["canary", "7f3a"])  # built at run time, so it is in no source line
 
@@ -247,10 +249,66 @@ def test_an_unexpected_error_shows_a_plain_page_and_logs_no_answers(caplog: pyte
     assert canary not in caplog.text
 
 
-def test_pages_render_with_csrf_switched_off(tmp_path: Any) -> None:
-    app = create_app({"SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "WTF_CSRF_ENABLED": False,
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"})  # fmt: skip
+def test_pages_render_with_csrf_switched_off(make_app: Callable[..., Flask]) -> None:
+    app = make_app(WTF_CSRF_ENABLED=False)
     client = app.test_client()
     page = check_page(client.get("/questions/about-you").data)
     assert page.find("input", attrs={"name": "csrf_token"}) is None
     assert client.post("/questions/about-you", data={"age_band": "18_49"}).location == "/questions/warning-signs"
+
+
+@pytest.mark.parametrize("typed", ["1_0", "５", "1e3", "-1", "0x1", "12.0", "3 4"])
+def test_a_number_must_be_plain_digits(patient: Patient, typed: str) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    patient.submit("/questions/warning-signs", {"no_red_flags": "y"})
+    patient.answer("neck", COMPLETE, NECK)
+    response = patient.submit(
+        "/questions/headaches", {**{key: COMPLETE[key] for key in HEADACHES}, "headache_days": typed}
+    )
+    assert response.status_code == 200
+    assert "Enter a number of days from 0 to 31." in text_of(check_page(response.data))
+
+
+def test_none_of_these_sent_as_n_is_not_ticked(patient: Patient) -> None:
+    patient.submit("/questions/about-you", {"age_band": "18_49"})
+    response = patient.submit("/questions/warning-signs", {"no_red_flags": "n"})
+    assert "Tick the signs you have, or tick 'None of these'." in text_of(check_page(response.data))
+
+
+def test_pages_with_answers_are_not_cached(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    for url in ("/questions/neck", "/check-answers", "/result"):
+        assert patient.client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_a_request_that_is_too_large_is_refused_plainly(client: FlaskClient) -> None:
+    response = client.post("/questions/about-you", data={"age_band": "x" * 100_000})
+    assert response.status_code == 413
+    assert "That was too much to send" in text_of(check_page(response.data))
+
+
+def test_no_answer_or_contact_detail_appears_in_any_url(make_app: Callable[..., Flask]) -> None:
+    app = make_app()
+    client = app.test_client()
+    seen: list[str] = []
+    original_open = client.open
+
+    def recording_open(*args: Any, **kwargs: Any) -> TestResponse:
+        response = original_open(*args, **kwargs)
+        seen.append(str(args[0]) if args else str(kwargs.get("path", "")))
+        if response.location:
+            seen.append(response.location)
+        return response
+
+    client.open = recording_open  # type: ignore[method-assign]
+    patient = Patient(client)
+    patient.answer_all({**COMPLETE, "red_flags": ["pregnant_postpartum"]})
+    patient.read("/result")
+    patient.submit("/contact", {"name": "Zelda Canary", "email": "zelda.canary@example.org",
+                                "preferred_time": "any", "consent": "y"})  # fmt: skip
+    assert len(seen) > 15
+    values = {str(value) for value in COMPLETE.values() if not isinstance(value, list)}
+    secrets = values | {"pregnant_postpartum", "Zelda", "Canary", "zelda.canary"}
+    for url in seen:
+        assert "?" not in url, url
+        assert not [secret for secret in secrets if secret in url.split("/")[-1] and len(secret) > 2], url

@@ -121,3 +121,26 @@ def test_new_headache_at_50_or_over_is_seen_soon(answers: dict[str, Any]) -> Non
 def test_under_18_is_never_self_care(answers: dict[str, Any]) -> None:
     if answers["age_band"] == "under_18":
         assert level(RULES, answers) <= RANK["routine"]
+
+
+def triage_pattern(answers: dict[str, Any]) -> str:
+    """Return the pattern from triage.md's table, written out here independently of rules.yaml."""
+    neck_ids = ("neck_origin", "headache_side", "movement_trigger", "posture_trigger", "neck_pressure_trigger")
+    if sum(answers[key] == "unsure" for key in neck_ids) >= 3:
+        return "unclear"
+    triggered = [answers[key] == "yes" for key in ("movement_trigger", "posture_trigger", "neck_pressure_trigger")]
+    same_side = answers["headache_side"] == "one_side_always_same"
+    from_neck = answers["neck_origin"] == "yes"
+    if from_neck and same_side and any(triggered) and len(answers["migraine_features"]) <= 1:
+        return "cgh_likely"
+    features = [from_neck, same_side, *triggered, answers["neck_stiffness"] == "yes",
+                bool({"shoulder_upper_back", "arm"} & set(answers["radiation"]))]  # fmt: skip
+    return "cgh_possible" if sum(features) >= 2 else "other_pattern"
+
+
+@SAFETY
+@given(complete_answers)
+def test_the_pattern_follows_the_triage_table(answers: dict[str, Any]) -> None:
+    result = assess(RULES, answers)
+    assert result.pattern is not None
+    assert result.pattern.id == triage_pattern(answers)
