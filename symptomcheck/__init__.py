@@ -37,6 +37,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PHONE_REGION="US",  # how to read a phone number given without a country code
         STAFF_IDLE_MINUTES=30,
         MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
+        SESSION_COOKIE_SECURE=False,  # set True behind HTTPS
+        FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)
+        PROXY_HOPS=0,  # how many reverse proxies set X-Forwarded-For/-Proto/-Host
+        RATELIMIT_STORAGE_URI="memory://",  # redis://127.0.0.1:6379 to share limits across workers
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:
@@ -51,8 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
 
-    from symptomcheck import api, commands, errors, staff, storage, views
+    from symptomcheck import api, commands, errors, security, staff, storage, views
 
+    security.init_app(app)
     storage.init_app(app)
     staff.login_manager.init_app(app)
     app.register_blueprint(views.bp)

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from symptomcheck import fhir
+from symptomcheck import fhir, security
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission
 from symptomcheck.questions import check_answers
+from symptomcheck.security import limiter
 from symptomcheck.views import DISCLAIMER, rules, say
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,6 +19,7 @@ fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
 
 @bp.post("/assessments")
+@limiter.limit(security.ASSESSMENTS)
 def create_assessment() -> tuple[Response, int]:
     if not request.is_json:
         return jsonify(error="Unsupported Media Type", message="Send the body as application/json."), 415

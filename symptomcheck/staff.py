@@ -15,7 +15,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from symptomcheck import fhir, forms, inquiries
+from symptomcheck import fhir, forms, inquiries, security
 from symptomcheck.models import (
     CONTACT_TIMES,
     NEXT_STATUSES,
@@ -28,6 +28,7 @@ from symptomcheck.models import (
     now,
 )
 from symptomcheck.questions import QUESTIONS
+from symptomcheck.security import limiter
 from symptomcheck.views import answer_rows, rules, say
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -94,6 +95,7 @@ def too_many_failures(username: str, address: str) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(security.STAFF_LOGINS, methods=["POST"])
 def login() -> str | Response | tuple[str, int]:
     form = forms.LoginPage()
     if form.validate_on_submit():

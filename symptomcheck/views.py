@@ -11,10 +11,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.core import UnboundField
 
-from symptomcheck import forms, inquiries
+from symptomcheck import forms, inquiries, security
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.questions import BY_ID, Kind
 from symptomcheck.ruleset import RuleSet
+from symptomcheck.security import limiter
 
 bp = Blueprint("check", __name__)
 
@@ -107,7 +108,7 @@ def page_globals() -> dict[str, Any]:
 
 @bp.get("/")
 def start() -> str:
-    return render_template("start.html", steps=STEPS, start_again=forms.ButtonForm())
+    return render_template("start.html", steps=STEPS)
 
 
 @bp.post("/start-again")
@@ -119,6 +120,7 @@ def start_again() -> Response:
 
 
 @bp.route("/questions/<slug>", methods=["GET", "POST"])
+@limiter.limit(security.ANSWER_PAGES, methods=["POST"])
 def question(slug: str) -> str | Response:
     step = STEP_BY_SLUG.get(slug) or abort(404)
     answers = stored_answers()
@@ -143,6 +145,7 @@ def question(slug: str) -> str | Response:
 
 
 @bp.route("/contact", methods=["GET", "POST"])
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])
 def contact() -> str | Response:
     answers = stored_answers()
     try:

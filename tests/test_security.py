@@ -1,0 +1,111 @@
+"""Security headers on every route, cookies, the proxy setting and rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.helpers import check_page, text_of
+from tests.test_journey import Patient
+
+REQUIRED_CSP = ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+                "frame-ancestors 'none'")  # fmt: skip
+
+
+def every_get_url(app: Flask) -> list[str]:
+    """Walk the URL map: every GET route, with a made-up value for each argument."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        url = rule.rule.replace("<slug>", "about-you").replace("<reference>", "AAAA-BBBB")
+        url = url.replace("<path:filename>", "style.css")
+        assert "<" not in url, f"add a value for {rule.rule}"
+        urls.append(url)
+    return urls
+
+
+def test_every_route_sends_the_security_headers(app: Flask) -> None:
+    client = app.test_client()
+    urls = every_get_url(app)
+    assert len(urls) >= 14
+    for url in urls:
+        with client.get(url) as response:
+            headers = response.headers
+        policy = headers.get("Content-Security-Policy", "")
+        assert all(part in policy for part in REQUIRED_CSP), url
+        assert "unsafe-inline" not in policy
+        assert "http" not in policy  # no third-party sources
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+        assert headers["Referrer-Policy"] == "no-referrer", url
+        assert "camera=()" in headers["Permissions-Policy"], url
+        assert headers["X-Frame-Options"] == "DENY", url
+        if not url.startswith("/static/"):
+            assert headers["Cache-Control"] == "no-store", url
+
+
+def test_hsts_is_sent_over_https_only(app: Flask) -> None:
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://clinic.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+
+
+def test_session_cookie_flags(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()
+    cookie = Patient(client).submit("/questions/about-you", {"age_band": "18_49"}).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # local http by default
+    secure = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    cookie = secure.get("/questions/about-you", base_url="https://clinic.example").headers["Set-Cookie"]
+    assert "Secure" in cookie
+
+
+def test_behind_a_proxy_the_scheme_and_address_come_from_it(make_app: Callable[..., Flask]) -> None:
+    app = make_app(PROXY_HOPS=1, FORCE_HTTPS=True)
+    client = app.test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "clinic.example"}
+    response = client.get("/", headers=forwarded)
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" in response.headers
+    plain = client.get("/", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert plain.status_code == 302
+    assert plain.location == "https://localhost/"
+
+
+def test_contact_requests_are_rate_limited(make_app: Callable[..., Flask]) -> None:
+    app = make_app(WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    statuses = [client.post("/contact", data={}).status_code for _ in range(11)]
+    assert statuses[:10] == [302] * 10  # no answers yet: sent back to the first question
+    assert statuses[10] == 429
+    page = client.post("/contact", data={})
+    assert "Too many tries" in text_of(check_page(page.data))
+
+
+def test_the_assessment_api_is_rate_limited(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()
+    answers: dict[str, Any] = {"answers": {"age_band": "18_49", "red_flags": ["thunderclap"]}}
+    statuses = [client.post("/api/v1/assessments", json=answers).status_code for _ in range(61)]
+    assert statuses.count(200) == 60
+    assert statuses[-1] == 429
+    assert client.post("/api/v1/assessments", json=answers).is_json
+
+
+@pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379"])
+def test_staff_logins_are_rate_limited_per_address(make_app: Callable[..., Flask], storage: str) -> None:
+    if storage.startswith("redis"):
+        import redis
+
+        try:
+            redis.Redis.from_url(storage).flushdb()
+        except redis.exceptions.ConnectionError:
+            pytest.skip("no Redis at 127.0.0.1:6379")
+    client = make_app(RATELIMIT_STORAGE_URI=storage, WTF_CSRF_ENABLED=False).test_client()
+    statuses = [client.post("/staff/login", data={"username": "x", "password": "y"}).status_code for _ in range(21)]
+    assert statuses.count(429) >= 1
+    assert statuses[-1] == 429
