@@ -109,3 +109,60 @@ def test_staff_logins_are_rate_limited_per_address(make_app: Callable[..., Flask
     statuses = [client.post("/staff/login", data={"username": "x", "password": "y"}).status_code for _ in range(21)]
     assert statuses.count(429) >= 1
     assert statuses[-1] == 429
+
+
+def observatory_score(headers: Any, cookies: list[str]) -> tuple[int, list[str]]:
+    """Score a response's headers the way the Mozilla HTTP Observatory does (start at 100; A+ is 100+).
+
+    The modifiers are the Observatory's for each test; only the outcomes this
+    site can produce are listed, and anything else counts as the worst case.
+    """
+    score, notes = 100, []
+    policy = headers.get("Content-Security-Policy", "")
+    directives = dict([*part.strip().split(" ", 1), ""][:2] for part in policy.split(";") if part.strip())
+    if not policy:
+        score, notes = score - 25, [*notes, "csp-not-implemented"]
+    elif "'unsafe-inline'" in policy or "'unsafe-eval'" in policy:
+        score, notes = score - 20, [*notes, "csp-implemented-with-unsafe"]
+    elif directives.get("default-src") == "'none'":
+        score, notes = score + 10, [*notes, "csp-implemented-with-no-unsafe-default-src-none"]
+    else:
+        score, notes = score + 5, [*notes, "csp-implemented-with-no-unsafe"]
+    if cookies:
+        if not all("Secure" in cookie for cookie in cookies):
+            score, notes = score - 20, [*notes, "cookies-without-secure-flag"]
+        elif all("HttpOnly" in cookie for cookie in cookies) and all("SameSite" in cookie for cookie in cookies):
+            score, notes = score + 5, [*notes, "cookies-secure-with-httponly-sessionid-and-samesite"]
+    if headers.get("Referrer-Policy") in {
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    }:
+        score, notes = score + 5, [*notes, "referrer-policy-private"]
+    hsts = headers.get("Strict-Transport-Security", "")
+    max_age = int(hsts.split("max-age=")[1].split(";")[0]) if "max-age=" in hsts else 0
+    if max_age < 15768000:
+        score, notes = score - 20, [*notes, "hsts-not-implemented-or-short"]
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        score, notes = score - 5, [*notes, "x-content-type-options-not-implemented"]
+    if directives.get("frame-ancestors") in {"'none'", "'self'"}:
+        score, notes = score + 5, [*notes, "x-frame-options-implemented-via-csp"]
+    elif headers.get("X-Frame-Options") not in {"DENY", "SAMEORIGIN"}:
+        score, notes = score - 20, [*notes, "x-frame-options-not-implemented"]
+    return score, notes
+
+
+def test_the_header_set_scores_a_plus_on_the_observatory_scale(make_app: Callable[..., Flask]) -> None:
+    client = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    for url in ("/", "/questions/about-you", "/staff/login", "/api/v1/assessments"):
+        response = client.get(url, base_url="https://clinic.example")
+        cookies = response.headers.getlist("Set-Cookie")
+        score, notes = observatory_score(response.headers, cookies)
+        assert score >= 100, (url, score, notes)
+        assert "csp-implemented-with-no-unsafe" in notes
+
+
+def test_the_observatory_scorer_can_fail() -> None:
+    assert observatory_score({}, ["session=1"])[0] < 100
+    assert observatory_score({"Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}, [])[0] < 100
