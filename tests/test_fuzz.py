@@ -1,0 +1,83 @@
+"""Random and hostile form posts: always a clear 4xx or a correct page, never a 5xx or half a request."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from symptomcheck import create_app
+from symptomcheck.engine import assess_submission
+from symptomcheck.models import ContactRequest, Staff, db
+from symptomcheck.questions import BY_ID
+from symptomcheck.views import STEPS, rules
+from tests.helpers import RULES_FILE
+from tests.test_engine import COMPLETE
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FIELD_NAMES = [*BY_ID, "no_red_flags", "csrf_token", "name", "phone", "email", "preferred_time", "consent",
+               "username", "password", "status", "status_note", "note", "unknown"]  # fmt: skip
+VALUES = [value for question in BY_ID.values() for value in question.values]
+URLS = [f"/questions/{step.slug}" for step in STEPS] + ["/contact", "/staff/login", "/start-again", "/staff/intake"]
+
+hostile_text = st.one_of(
+    st.sampled_from([*VALUES, "", " ", "y", "n", "0", "31", "32", "-1", "1_0", "NaN", "\x00", "<script>"]),
+    st.text(max_size=50),
+    st.text(min_size=5_000, max_size=20_000, alphabet="a<>\"'&{}%"),
+)
+fields = st.lists(st.tuples(st.sampled_from(FIELD_NAMES), hostile_text), max_size=25)
+
+
+def make(tmp: Path, csrf: bool) -> tuple[object, object]:
+    # Rate limits stay on: a 429 is one of the clear answers a script may get.
+    app = create_app({"SECRET_KEY": "fuzz", "RULES_FILE": str(RULES_FILE), "WTF_CSRF_ENABLED": csrf,
+                      "DATABASE_URL": f"sqlite:///{tmp / f'fuzz-{csrf}.db'}"})  # fmt: skip
+    with app.app_context():
+        staff = Staff(username="desk")
+        staff.set_password("correct horse battery staple")
+        db.session.add(staff)
+        db.session.commit()
+    return app, app.test_client()
+
+
+TMP = Path(tempfile.mkdtemp(prefix="symptomcheck-fuzz-"))
+APPS = {csrf: make(TMP, csrf) for csrf in (False, True)}
+
+
+def assert_stored_requests_are_whole(app: object) -> None:
+    with app.app_context():  # type: ignore[attr-defined]
+        for row in db.session.scalars(select(ContactRequest)):
+            assert row.name.strip() and (row.phone or row.email) and row.consented_at
+            assert assess_submission(rules(), row.answers).level.id == row.level
+
+
+@FUZZ
+@given(url=st.sampled_from(URLS), data=fields, csrf=st.booleans(), answered=st.booleans())
+def test_hostile_form_posts_never_break_anything(
+    url: str, data: list[tuple[str, str]], csrf: bool, answered: bool
+) -> None:
+    app, client = APPS[csrf]
+    with client.session_transaction() as session:  # type: ignore[attr-defined]
+        session.clear()
+        if answered:
+            session["answers"] = dict(COMPLETE)
+    response = client.post(url, data=MultiDict(data))  # type: ignore[attr-defined]
+    assert response.status_code < 500, (url, response.status_code)
+    assert response.status_code in {200, 302, 400, 413, 429}, (url, response.status_code)
+    if response.status_code in {400, 413, 429}:
+        assert b"Traceback" not in response.data
+        assert b"<h1>" in response.data
+    assert_stored_requests_are_whole(app)
+
+
+@FUZZ
+@given(url=st.sampled_from(URLS), body=st.binary(max_size=2_000))
+def test_bytes_that_are_not_utf8_never_break_anything(url: str, body: bytes) -> None:
+    app, client = APPS[False]
+    response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")  # type: ignore[attr-defined]
+    assert response.status_code < 500, (url, response.status_code)
+    assert_stored_requests_are_whole(app)
