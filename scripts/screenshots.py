@@ -1,6 +1,6 @@
 """Save full-page screenshots of every patient page, at phone and desktop widths.
 
-    python scripts/screenshots.py OUTDIR
+    python -m scripts.screenshots OUTDIR   (from the repository root)
 
 Starts the app under werkzeug's HTTP server on a free port (with a throwaway
 SQLite file), drives Debian's Chromium at /usr/bin/chromium through
@@ -27,8 +27,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from symptomcheck import create_app
 from symptomcheck.forms import NONE_OF_THESE
 from symptomcheck.models import db
-from symptomcheck.questions import BY_ID, Kind
-from symptomcheck.views import STEPS, Step
+from symptomcheck.questions import BY_ID
+from symptomcheck.views import STEPS
+from tests.test_browser import click_label, fill_step
+from tests.test_engine import COMPLETE as ROUTINE  # answers that lead to "Book a regular visit."
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = ROOT / "rules.yaml"
@@ -45,27 +47,6 @@ WIDTHS = (360, 1280)
 HEIGHT = {360: 740, 1280: 800}
 PRINT_WIDTH = round((8.5 - 2 * 0.4) * 96)  # CSS pixels across a Letter page inside 0.4in margins
 
-# Answers that lead to "Book a regular visit." (the same as tests/test_engine.py's COMPLETE).
-ROUTINE: dict[str, Any] = {
-    "age_band": "18_49",
-    "red_flags": [],
-    "neck_origin": "yes",
-    "headache_side": "one_side_always_same",
-    "movement_trigger": "yes",
-    "posture_trigger": "no",
-    "neck_pressure_trigger": "no",
-    "neck_stiffness": "no",
-    "radiation": [],
-    "neck_injury_history": "no",
-    "migraine_features": [],
-    "duration": "over_3_months",
-    "headache_days": 6,
-    "pain_intensity": 5,
-    "impact": [],
-    "treatments_tried": [],
-    "treatment_result": "not_tried",
-    "pain_relief_days": 2,
-}
 # The other levels a full journey can reach: level -> (result heading, answers changed from ROUTINE).
 OTHER_LEVELS: dict[str, tuple[str, dict[str, Any]]] = {
     "urgent": ("Get medical care today.", {"red_flags": ["fever"]}),
@@ -104,25 +85,6 @@ def live_server() -> Iterator[str]:
             thread.join(timeout=10)
             with app.app_context():
                 db.engine.dispose()
-
-
-def click_label(page: Page, answer_id: str, text: str) -> None:
-    fieldset = page.get_by_role("group", name=BY_ID[answer_id].label, exact=True)
-    fieldset.locator("label").filter(has_text=re.compile(f"^{re.escape(text)}$")).click()
-
-
-def fill_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
-    for answer_id in step.answer_ids:
-        question, value = BY_ID[answer_id], answers[answer_id]
-        if question.kind is Kind.INTEGER:
-            page.get_by_label(question.label, exact=True).fill(str(value))
-        elif question.kind is Kind.SINGLE:
-            click_label(page, answer_id, question.choice_label(value))
-        else:
-            for item in value:
-                click_label(page, answer_id, question.choice_label(item))
-            if not value and answer_id in step.page.none_options:
-                click_label(page, answer_id, NONE_OF_THESE)
 
 
 def press_continue(page: Page) -> None:

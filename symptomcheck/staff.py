@@ -150,12 +150,18 @@ def find_or_404(reference: str) -> ContactRequest:
     return found
 
 
+def status_change_form(found: ContactRequest) -> forms.StatusChange:
+    """Return the status form, offering only the statuses this request may move to."""
+    form = forms.StatusChange()
+    form.status.choices = [(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
+    return form
+
+
 @bp.get("/requests/<reference>")
 def request_page(reference: str) -> str:
     found = find_or_404(reference)
     inquiries.audit(current_user, "view", found.reference)
-    status_form = forms.StatusChange()
-    status_form.status.choices = [(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
+    status_form = status_change_form(found)
     return render_template(
         "staff/request.html",
         item=found,
@@ -170,8 +176,7 @@ def request_page(reference: str) -> str:
 @bp.post("/requests/<reference>/status")
 def change_status(reference: str) -> Response:
     found = find_or_404(reference)
-    form = forms.StatusChange()
-    form.status.choices = [(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
+    form = status_change_form(found)
     if form.validate_on_submit():
         inquiries.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
         flash(f"Status changed to {STATUSES[form.status.data]}.")

@@ -124,7 +124,13 @@ def click_label(page: Page, answer_id: str, text: str) -> None:
 
 
 def answer_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
-    """Answer one page as a person would: click the words next to each box, type the numbers."""
+    """Answer one page as a person would, then press Continue."""
+    fill_step(page, step, answers)
+    page.get_by_role("button", name="Continue").click()
+
+
+def fill_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
+    """Fill in one page as a person would: click the words next to each box, type the numbers."""
     for answer_id in step.answer_ids:
         question, value = BY_ID[answer_id], answers[answer_id]
         if question.kind is Kind.INTEGER:
@@ -136,7 +142,6 @@ def answer_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
                 click_label(page, answer_id, question.choice_label(item))
             if not value and answer_id in step.page.none_options:
                 click_label(page, answer_id, NONE_OF_THESE)
-    page.get_by_role("button", name="Continue").click()
 
 
 def walk(page: Page, answers: dict[str, Any], on_each_step: Callable[[Step], None] | None = None) -> None:
