@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)
         PROXY_HOPS=0,  # how many reverse proxies set X-Forwarded-For/-Proto/-Host
         RATELIMIT_STORAGE_URI="memory://",  # redis://127.0.0.1:6379 to share limits across workers
+        RATELIMIT_ENABLED=True,  # stated, not left to the limiter: it keeps the last app's setting
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:

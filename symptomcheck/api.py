@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from symptomcheck import fhir, security
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission
-from symptomcheck.questions import check_answers
+from symptomcheck import fhir, openapi, security
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission, stops_early
+from symptomcheck.questions import BY_ID, check_answers, json_numbers_as_integers
+from symptomcheck.ruleset import RuleSet
 from symptomcheck.security import limiter
 from symptomcheck.views import DISCLAIMER, rules, say
 
@@ -31,14 +32,14 @@ def create_assessment() -> tuple[Response, int]:
         return jsonify(error="Bad Request", message="The body is not valid JSON."), 400
     if not isinstance(body, dict) or set(body) != {"answers"} or not isinstance(body["answers"], dict):
         return jsonify(errors={"answers": 'Send one JSON object: {"answers": {...}}.'}), 422
+    answers = json_numbers_as_integers(body["answers"])
     try:
-        result = assess_submission(rules(), body["answers"])
+        result = assess_submission(rules(), answers)
     except InvalidAnswers as exc:
         return jsonify(errors=exc.errors), 422
-    reply = as_json(result)
-    if errors := check_answers(body["answers"]):  # only possible when the first answers meant an emergency
-        reply["answer_errors"] = errors
-    return jsonify(reply), 200
+    if errors := check_answers(answers):  # only here when the first answers mean an emergency
+        return jsonify(errors=errors, assessment=as_json(result)), 422
+    return jsonify(as_json(result)), 200
 
 
 def as_json(result: Result) -> dict[str, Any]:
@@ -61,6 +62,20 @@ def as_json(result: Result) -> dict[str, Any]:
         "rules_reviewed_by": loaded.reviewed_by,
         "rules_reviewed_on": loaded.reviewed_on.isoformat(),
     }
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(openapi.document(rules().version, emergency_flags(rules())))
+
+
+def emergency_flags(loaded: RuleSet) -> list[str]:
+    """Return the red flags that on their own, at any age, mean the most urgent level."""
+    return [
+        flag
+        for flag in BY_ID["red_flags"].values
+        if all(stops_early(loaded, {"age_band": age, "red_flags": [flag]}) for age in BY_ID["age_band"].values)
+    ]
 
 
 @fhir_bp.get(f"/Questionnaire/{fhir.QUESTIONNAIRE_ID}")

@@ -16,20 +16,22 @@ def register(app: Flask) -> None:
     """Answer every error with a plain page, or with JSON under /api/."""
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str | Response, int]:
+    def http_error(error: HTTPException) -> tuple[str | Response, int, list[tuple[str, str]]]:
         code = error.code or 500
+        # Keep what the error says about itself (Allow on a 405, Retry-After on a 429), not its body type.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return jsonify(error=error.name, message=error.description), code
-        return render_template("error.html", code=code), code
+            return jsonify(error=error.name, message=error.description), code, headers
+        return render_template("error.html", code=code), code, headers
 
     @app.errorhandler(SQLAlchemyError)
-    def database_error(error: SQLAlchemyError) -> tuple[str | Response, int]:
+    def database_error(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:
         db.session.rollback()
         app.logger.error("Database error %s on %s %s", type(error).__name__, request.method, request.path)
         return http_error(ServiceUnavailable())
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str | Response, int]:
+    def unexpected_error(error: Exception) -> tuple[str | Response, int, list[tuple[str, str]]]:
         # The stack, but not the message: a message may quote a person's answers.
         stack = "".join(traceback.format_tb(error.__traceback__))
         app.logger.error("Unexpected %s on %s %s:\n%s", type(error).__name__, request.method, request.path, stack)

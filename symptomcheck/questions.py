@@ -334,3 +334,13 @@ def missing_answers(answers: Mapping[str, object], ids: tuple[str, ...] | None =
     """Return the ids, in question order, that have no answer."""
     wanted = ids if ids is not None else tuple(BY_ID)
     return [answer_id for answer_id in wanted if answer_id not in answers]
+
+
+def json_numbers_as_integers(raw: Mapping[str, object]) -> dict[str, object]:
+    """Read 18.0 as 18 for a number question: in JSON, and in JSON Schema, they are the same integer."""
+    return {
+        key: int(value)
+        if isinstance(value, float) and value.is_integer() and key in BY_ID and BY_ID[key].kind is Kind.INTEGER
+        else value
+        for key, value in raw.items()
+    }

@@ -116,10 +116,11 @@ def test_nothing_is_kept_between_calls(client: FlaskClient) -> None:
 def test_an_emergency_is_answered_even_with_other_bad_answers(client: FlaskClient) -> None:
     answers = {"age_band": "18_49", "red_flags": ["thunderclap"], "pain_intensity": True}
     response = client.post(URL, json={"answers": answers})
-    assert response.status_code == 200
+    assert response.status_code == 422
     body = response.get_json()
-    assert body["level"] == "emergency"
-    assert list(body["answer_errors"]) == ["pain_intensity"]
+    assert list(body["errors"]) == ["pain_intensity"]
+    assert body["assessment"]["level"] == "emergency"
+    assert body["assessment"]["instruction"] == "Call 911 or go to the nearest emergency room now."
 
 
 def test_deeply_nested_json_is_a_400_not_a_crash(client: FlaskClient) -> None:
