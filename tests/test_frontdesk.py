@@ -385,3 +385,10 @@ def test_reference_is_not_the_database_id(storage_app: Flask) -> None:
     assert str(row.id) not in row.reference
     with storage_app.app_context():
         assert inquiries.find(row.reference) is not None
+
+
+def test_a_failed_login_does_not_echo_the_password(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    page = check_page(log_in(storage_app.test_client(), password="hunter2-typo").data)
+    assert page.find(id="password")["value"] == ""
+    assert page.find(id="username")["value"] == "frontdesk"
