@@ -1,0 +1,18 @@
+"""Gunicorn settings: gunicorn -c gunicorn.conf.py 'symptomcheck:create_app()'."""
+
+import os
+
+bind = os.environ.get("SYMPTOMCHECK_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("SYMPTOMCHECK_WORKERS", "2"))
+timeout = 30
+graceful_timeout = 30
+max_requests = 2000  # recycle workers now and then
+max_requests_jitter = 200
+# Client address, scheme and host come from the proxy through Werkzeug's ProxyFix
+# (SYMPTOMCHECK_PROXY_HOPS), not from gunicorn.
+forwarded_allow_ips = "127.0.0.1"
+accesslog = "-"
+# The path only (%(U)s), never the query string: nothing private belongs in a log line.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+limit_request_line = 4094
+limit_request_fields = 50
