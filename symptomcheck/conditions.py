@@ -69,16 +69,19 @@ def compile_condition(node: Any, line: int, checker: Checker) -> Condition | Non
     return compiler(operand, node.line_of(operator), checker)
 
 
-def _all_of(values: list[Verdict]) -> Verdict:
-    if False in values:
-        return False
-    return None if None in values else True
+def _logic_test(tests: list[Test], decisive: bool) -> Test:
+    """Return `all` (decisive=False) or `any` (decisive=True): stop at the first decisive verdict."""
 
+    def test(answers: Mapping[str, Any], derived: Derived) -> Verdict:
+        unknown = False
+        for part in tests:
+            verdict = part(answers, derived)
+            if verdict is decisive:
+                return decisive
+            unknown = unknown or verdict is None
+        return None if unknown else not decisive
 
-def _any_of(values: list[Verdict]) -> Verdict:
-    if True in values:
-        return True
-    return None if None in values else False
+    return test
 
 
 def _compile_list(operator: str, operand: Any, line: int, checker: Checker) -> list[Condition] | None:
@@ -101,15 +104,14 @@ def _combined(parts: list[Condition], test: Test) -> Condition:
     )
 
 
-def _logic(operator: str, combine: Callable[[list[Verdict]], Verdict]) -> Compiler:
-    """Compile `all` and `any`."""
+def _logic(operator: str, decisive: bool) -> Compiler:
+    """Compile `all` (a False decides) and `any` (a True decides)."""
 
     def compile_logic(operand: Any, line: int, checker: Checker) -> Condition | None:
         parts = _compile_list(operator, operand, line, checker)
         if parts is None:
             return None
-        tests = [part.test for part in parts]
-        return _combined(parts, lambda answers, derived: combine([test(answers, derived) for test in tests]))
+        return _combined(parts, _logic_test([part.test for part in parts], decisive))
 
     return compile_logic
 
@@ -266,8 +268,8 @@ def _derived_is(operator: str, what: str) -> Compiler:
 
 
 OPERATORS: Mapping[str, Compiler] = {
-    "all": _logic("all", _all_of),
-    "any": _logic("any", _any_of),
+    "all": _logic("all", decisive=False),
+    "any": _logic("any", decisive=True),
     "not": _not,
     "at_least_of": _counting("at_least_of", at_least=True),
     "at_most_of": _counting("at_most_of", at_least=False),
