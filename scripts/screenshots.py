@@ -15,34 +15,21 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from symptomcheck import create_app
 from symptomcheck.forms import NONE_OF_THESE
-from symptomcheck.models import db
 from symptomcheck.questions import BY_ID
 from symptomcheck.views import STEPS
-from tests.test_browser import click_label, fill_step
+from tests.helpers import RULES_FILE
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, click_label, fill_step, serve
 from tests.test_engine import COMPLETE as ROUTINE  # answers that lead to "Book a regular visit."
 
-ROOT = Path(__file__).resolve().parent.parent
-RULES_FILE = ROOT / "rules.yaml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WIDTHS = (360, 1280)
 HEIGHT = {360: 740, 1280: 800}
 PRINT_WIDTH = round((8.5 - 2 * 0.4) * 96)  # CSS pixels across a Letter page inside 0.4in margins
@@ -58,11 +45,6 @@ OTHER_LEVELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 @contextmanager
 def live_server() -> Iterator[str]:
     """Run the real app on a free port for as long as the block lasts."""
@@ -74,17 +56,8 @@ def live_server() -> Iterator[str]:
                 "DATABASE_URL": f"sqlite:///{Path(folder) / 'shots.db'}",
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, name="screenshot-server", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
+        with serve(app) as base_url:
+            yield base_url
 
 
 def press_continue(page: Page) -> None:
