@@ -6,8 +6,8 @@ bind = os.environ.get("SYMPTOMCHECK_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("SYMPTOMCHECK_WORKERS", "2"))
 timeout = 30
 graceful_timeout = 30
-max_requests = 2000  # recycle workers now and then
-max_requests_jitter = 200
+# No worker recycling (max_requests): a worker restart loads the app again, which
+# costs more than any leak we have seen; restart the service on each release instead.
 # Client address, scheme and host come from the proxy through Werkzeug's ProxyFix
 # (SYMPTOMCHECK_PROXY_HOPS), not from gunicorn.
 forwarded_allow_ips = "127.0.0.1"

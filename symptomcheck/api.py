@@ -37,7 +37,8 @@ def create_assessment() -> tuple[Response, int]:
         result = assess_submission(rules(), answers)
     except InvalidAnswers as exc:
         return jsonify(errors=exc.errors), 422
-    if errors := check_answers(answers):  # only here when the first answers mean an emergency
+    # Only an emergency reached on the first answers comes back despite malformed others.
+    if result.level == rules().most_urgent and (errors := check_answers(answers)):
         return jsonify(errors=errors, assessment=as_json(result)), 422
     return jsonify(as_json(result)), 200
 

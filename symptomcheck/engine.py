@@ -79,11 +79,9 @@ def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
     given even if other answers are missing or malformed: it must never wait.
     """
     errors = check_answers(raw)
+    missing = missing_answers(raw)
+    if not errors and not missing:
+        return assess(rules, raw)
     if stops_early(rules, raw):
         return assess(rules, {key: raw[key] for key in SCREENING_IDS} if errors else raw)
-    if errors:
-        raise InvalidAnswers(errors)
-    missing = missing_answers(raw)
-    if missing:
-        raise InvalidAnswers(dict.fromkeys(missing, REQUIRED))
-    return assess(rules, raw)
+    raise InvalidAnswers(errors or dict.fromkeys(missing, REQUIRED))

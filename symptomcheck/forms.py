@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -28,6 +29,7 @@ from symptomcheck.models import CONTACT_TIMES
 from symptomcheck.questions import BY_ID, Question
 
 NONE_OF_THESE = "None of these"
+PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
 BOTH_TICKED = "You ticked a sign and 'None of these'. Tick only the signs you have, or only 'None of these'."
 
 
@@ -85,6 +87,32 @@ class WholeNumber(IntegerField):
             self.data = None
             raise ValueError(self.question.error)
         super().process_formdata([text] if valuelist else [])
+
+
+@dataclass(frozen=True)
+class Option:
+    """One radio button or checkbox as the page shows it."""
+
+    id: str
+    value: str
+    label: str
+    hint: str
+    checked: bool
+
+
+def options(field: RadioField | SelectMultipleField) -> list[Option]:
+    """Return the boxes of a choice field, with their hints and whether each is ticked.
+
+    Read from the field's choices directly: WTForms' own option subfields cost
+    a field object per box, on every page.
+    """
+    chosen = set(field.data or ()) if isinstance(field, SelectMultipleField) else {field.data}
+    question: Question | None = getattr(field, "question", None)
+    hints = {choice.value: choice.hint for choice in question.choices} if question else {}
+    return [
+        Option(f"{field.id}-{index}", choice.value, choice.label, hints.get(choice.value, ""), choice.value in chosen)
+        for index, choice in enumerate(field.choices)  # type: ignore[arg-type]
+    ]
 
 
 class QuestionPage(FlaskForm):
@@ -172,8 +200,8 @@ class ContactPage(FlaskForm):
     )
     phone = StringField(
         "Phone number",
-        description="We may call or text you. For example, 555 123 4567.",
-        validators=[Length(max=40, message="Enter a phone number, like 555 123 4567.")],
+        description=f"We may call or text you. For example, {PHONE_EXAMPLE}.",
+        validators=[Length(max=40, message=f"Enter a phone number, like {PHONE_EXAMPLE}.")],
         filters=[_strip],
     )
     email = StringField(
@@ -196,9 +224,9 @@ class ContactPage(FlaskForm):
         try:
             number = phonenumbers.parse(field.data, current_app.config["PHONE_REGION"])
         except phonenumbers.NumberParseException as exc:
-            raise ValidationError("Enter a phone number, like 555 123 4567.") from exc
+            raise ValidationError(f"Enter a phone number, like {PHONE_EXAMPLE}.") from exc
         if not phonenumbers.is_valid_number(number):
-            raise ValidationError("Enter a phone number, like 555 123 4567.")
+            raise ValidationError(f"Enter a phone number, like {PHONE_EXAMPLE}.")
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def validate_email(self, field: StringField) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 Answer = str | int | list[str]
 Answers = dict[str, Answer]
@@ -38,7 +39,7 @@ class Question:
     minimum: int = 0
     maximum: int = 0
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from symptomcheck import fhir, forms, inquiries, security
 from symptomcheck.models import (
@@ -50,7 +51,8 @@ def load_staff(staff_id: str) -> Staff | None:
 @bp.before_app_request
 def end_idle_staff_sessions() -> None:
     """Log out a staff session left idle too long, on any page (a phone intake uses the patient pages)."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Most requests come from patients with no login: do not load a user for them.
+    if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
         return
     idle_limit = datetime.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
     if now().timestamp() - session.get("staff_seen", 0) > idle_limit.total_seconds():
@@ -153,7 +155,7 @@ def find_or_404(reference: str) -> ContactRequest:
 def status_change_form(found: ContactRequest) -> forms.StatusChange:
     """Return the status form, offering only the statuses this request may move to."""
     form = forms.StatusChange()
-    form.status.choices = [(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
+    form.status.choices = [SelectChoice(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
     return form
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
@@ -43,7 +46,8 @@ def init_app(app: Flask) -> None:
             auto_migrate = app.config["AUTO_MIGRATE"]
             if auto_migrate or (auto_migrate is None and url.startswith("sqlite:")):
                 Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-                flask_migrate.upgrade()
+                with one_process_at_a_time(Path(app.instance_path) / "migrate.lock"):
+                    flask_migrate.upgrade()
             problem = migration_problem()
         except SQLAlchemyError as exc:
             problem = f"cannot reach the database ({type(exc).__name__})"
@@ -53,6 +57,17 @@ def init_app(app: Flask) -> None:
     if problem:
         log.error("Database %s: %s. Contact requests and the staff pages will not work until this is fixed.",
                   shown, problem)  # fmt: skip
+
+
+@contextmanager
+def one_process_at_a_time(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file: gunicorn workers starting together migrate one after another."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def migration_problem() -> str | None:

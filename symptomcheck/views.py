@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
+from wtforms import Field
 from wtforms.fields.core import UnboundField
 
 from symptomcheck import forms, inquiries, security
@@ -91,6 +93,31 @@ def do_not_store(response: Response) -> Response:
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Macros are imported without the page's context, so what they call is a global.
+bp.add_app_template_global(forms.options, "options")
+
+# A question with no error looks the same for everyone who gave the same answer:
+# render it once per answer, not on every page view. Keys hold answer values only.
+QUESTION_MARKUP_LIMIT = 5_000
+
+
+@bp.app_template_global()
+def question_markup(field: Field, form: forms.QuestionPage) -> Markup:
+    """Return the HTML of one question (the question_field macro), kept per answer when it has no error."""
+    none_box = form.none_option(field)
+    # A macro called from Python returns Markup, escaped as in any page.
+    render = current_app.jinja_env.get_template("macros/fields.html").module.question_field  # type: ignore[attr-defined]
+    if field.errors or (none_box and none_box.errors):
+        return render(field, form)  # type: ignore[no-any-return]
+    kept: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault("symptomcheck_question_markup", {})
+    key = (field.name, repr(field.data), repr(field.raw_data), none_box.data if none_box else None)
+    if key not in kept:
+        if len(kept) >= QUESTION_MARKUP_LIMIT:
+            kept.clear()
+        kept[key] = render(field, form)
+    return kept[key]
 
 
 @bp.app_context_processor

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from symptomcheck import inquiries
+from symptomcheck.forms import PHONE_EXAMPLE
 from symptomcheck.models import AuditEntry, ContactRequest, RequestEvent, Staff, db
 from symptomcheck.questions import BY_ID
 from tests.helpers import check_page, text_of
@@ -108,7 +109,7 @@ def test_nothing_is_stored_for_a_person_who_does_not_ask(storage_app: Flask) -> 
     ("change", "message"),
     [
         ({"phone": "", "email": ""}, "Enter a phone number or an email address, so we can reach you."),
-        ({"phone": "12345"}, "Enter a phone number, like 555 123 4567."),
+        ({"phone": "12345"}, "Enter a phone number, like 202 555 0143."),
         ({"email": "ada@"}, "Enter an email address, like name@example.com."),
         ({"name": "  "}, "Enter your name."),
         ({"preferred_time": "midnight"}, "Not a valid choice."),
@@ -120,6 +121,11 @@ def test_contact_details_are_checked(storage_app: Flask, change: dict[str, str],
     assert message in text_of(page)
     assert page.find(id="name")["value"] == CONTACT["name"] or change.get("name")
     assert count(storage_app, ContactRequest) == 0
+
+
+def test_the_example_phone_number_in_the_hint_is_accepted(storage_app: Flask) -> None:
+    send_request(storage_app, contact={**CONTACT, "phone": PHONE_EXAMPLE})
+    assert [saved.phone for saved in stored(storage_app)] == ["+12025550143"]
 
 
 def test_no_contact_offer_on_an_emergency(storage_app: Flask) -> None:
