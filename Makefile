@@ -2,11 +2,12 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint rules-check rules-test
+.PHONY: run test lint rules-check rules-test translations
 
 $(BIN)/flask:
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -e '.[test]'
+	npm ci
 
 run: $(BIN)/flask
 	$(BIN)/flask --app symptomcheck run
@@ -24,3 +25,10 @@ rules-check: $(BIN)/flask
 
 rules-test: $(BIN)/flask
 	$(BIN)/flask --app symptomcheck rules test ../shared/clinical/vignettes.yaml tests/vignettes/*.yaml
+
+# Extract every patient text (templates, code, questions.py, rules.yaml), update the Spanish catalog, compile it.
+CATALOG := symptomcheck/translations
+translations: $(BIN)/flask
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output -o $(CATALOG)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOG)/messages.pot -d $(CATALOG) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(CATALOG)

@@ -56,9 +56,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
 
-    from symptomcheck import api, commands, errors, security, staff, storage, views
+    from symptomcheck import api, commands, errors, i18n, security, staff, storage, views
 
     security.init_app(app)
+    i18n.init_app(app)
     storage.init_app(app)
     staff.login_manager.init_app(app)
     app.register_blueprint(views.bp)

@@ -10,6 +10,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,9 +29,16 @@ from symptomcheck.inquiries import Contact
 from symptomcheck.models import CONTACT_TIMES
 from symptomcheck.questions import BY_ID, Question
 
-NONE_OF_THESE = "None of these"
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
-BOTH_TICKED = "You ticked a sign and 'None of these'. Tick only the signs you have, or only 'None of these'."
+NONE_OF_THESE = lazy_gettext("None of these")
+BOTH_TICKED = lazy_gettext(
+    "You ticked a sign and 'None of these'. Tick only the signs you have, or only 'None of these'."
+)
+
+
+def translated(text: str) -> Any:
+    """Return the text in the page's language when the page is made (an empty text stays empty)."""
+    return lazy_gettext(text) if text else ""
 
 
 class SingleChoice(RadioField):
@@ -38,17 +46,17 @@ class SingleChoice(RadioField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            question.label,
-            choices=[SelectChoice(choice.value, choice.label) for choice in question.choices],
-            validators=[InputRequired(question.error)],
-            description=question.hint,
+            translated(question.label),
+            choices=[SelectChoice(choice.value, translated(choice.label)) for choice in question.choices],
+            validators=[InputRequired(translated(question.error))],
+            description=translated(question.hint),
             **kwargs,
         )
         self.question = question
 
     def pre_validate(self, form: Any) -> None:
         if self.data not in self.question.values:
-            raise ValidationError(self.question.error)
+            raise ValidationError(gettext(self.question.error))
 
 
 class MultiChoice(SelectMultipleField):
@@ -56,16 +64,16 @@ class MultiChoice(SelectMultipleField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            question.label,
-            choices=[SelectChoice(choice.value, choice.label) for choice in question.choices],
-            description=question.hint,
+            translated(question.label),
+            choices=[SelectChoice(choice.value, translated(choice.label)) for choice in question.choices],
+            description=translated(question.hint),
             **kwargs,
         )
         self.question = question
 
     def pre_validate(self, form: Any) -> None:
         if any(value not in self.question.values for value in self.data or ()):
-            raise ValidationError(self.question.error)
+            raise ValidationError(gettext(self.question.error))
         self.data = list(dict.fromkeys(self.data or ()))
 
 
@@ -74,9 +82,12 @@ class WholeNumber(IntegerField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            question.label,
-            validators=[InputRequired(question.error), NumberRange(question.minimum, question.maximum, question.error)],
-            description=question.hint,
+            translated(question.label),
+            validators=[
+                InputRequired(translated(question.error)),
+                NumberRange(question.minimum, question.maximum, translated(question.error)),
+            ],
+            description=translated(question.hint),
             **kwargs,
         )
         self.question = question
@@ -85,7 +96,7 @@ class WholeNumber(IntegerField):
         text = valuelist[0].strip() if valuelist else ""
         if text and not re.fullmatch(r"[0-9]{1,3}", text):  # int() would take "1_0" and full-width digits
             self.data = None
-            raise ValueError(self.question.error)
+            raise ValueError(gettext(self.question.error))
         super().process_formdata([text] if valuelist else [])
 
 
@@ -108,7 +119,7 @@ def options(field: RadioField | SelectMultipleField) -> list[Option]:
     """
     chosen = set(field.data or ()) if isinstance(field, SelectMultipleField) else {field.data}
     question: Question | None = getattr(field, "question", None)
-    hints = {choice.value: choice.hint for choice in question.choices} if question else {}
+    hints = {choice.value: gettext(choice.hint) for choice in question.choices if choice.hint} if question else {}
     return [
         Option(f"{field.id}-{index}", choice.value, choice.label, hints.get(choice.value, ""), choice.value in chosen)
         for index, choice in enumerate(field.choices)  # type: ignore[arg-type]
@@ -158,7 +169,7 @@ class SafetyPage(QuestionPage):
         if field.data and self.no_red_flags.data:
             raise ValidationError(BOTH_TICKED)
         if not field.data and not self.no_red_flags.data:
-            raise ValidationError(field.question.error)
+            raise ValidationError(gettext(field.question.error))
 
 
 class NeckPage(QuestionPage):
@@ -194,39 +205,44 @@ class ContactPage(FlaskForm):
     """Ask the clinic to contact me: who, how, when, and explicit consent."""
 
     name = StringField(
-        "Your name",
-        validators=[DataRequired("Enter your name."), Length(max=200, message="Enter a shorter name.")],
+        lazy_gettext("Your name"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your name.")),
+            Length(max=200, message=lazy_gettext("Enter a shorter name.")),
+        ],
         filters=[_strip],
     )
     phone = StringField(
-        "Phone number",
-        description=f"We may call or text you. For example, {PHONE_EXAMPLE}.",
-        validators=[Length(max=40, message=f"Enter a phone number, like {PHONE_EXAMPLE}.")],
+        lazy_gettext("Phone number"),
+        description=lazy_gettext("We may call or text you. For example, %(example)s.", example=PHONE_EXAMPLE),
+        validators=[
+            Length(max=40, message=lazy_gettext("Enter a phone number, like %(example)s.", example=PHONE_EXAMPLE))
+        ],
         filters=[_strip],
     )
     email = StringField(
-        "Email address",
-        validators=[Length(max=320, message="Enter an email address, like name@example.com.")],
+        lazy_gettext("Email address"),
+        validators=[Length(max=320, message=lazy_gettext("Enter an email address, like name@example.com."))],
         filters=[_strip],
     )
     preferred_time = RadioField(
-        "When is the best time to contact you?",
+        lazy_gettext("When is the best time to contact you?"),
         choices=[SelectChoice(value, label) for value, label in CONTACT_TIMES.items()],
-        validators=[InputRequired("Select when we should contact you.")],
+        validators=[InputRequired(lazy_gettext("Select when we should contact you."))],
     )
-    consent = BooleanField(validators=[DataRequired("Tick the box to agree, or we cannot contact you.")])
+    consent = BooleanField(validators=[DataRequired(lazy_gettext("Tick the box to agree, or we cannot contact you."))])
 
     def validate_phone(self, field: StringField) -> None:
         if not field.data:
             if not self.email.data:
-                raise ValidationError("Enter a phone number or an email address, so we can reach you.")
+                raise ValidationError(gettext("Enter a phone number or an email address, so we can reach you."))
             return
         try:
             number = phonenumbers.parse(field.data, current_app.config["PHONE_REGION"])
         except phonenumbers.NumberParseException as exc:
-            raise ValidationError(f"Enter a phone number, like {PHONE_EXAMPLE}.") from exc
+            raise ValidationError(gettext("Enter a phone number, like %(example)s.", example=PHONE_EXAMPLE)) from exc
         if not phonenumbers.is_valid_number(number):
-            raise ValidationError(f"Enter a phone number, like {PHONE_EXAMPLE}.")
+            raise ValidationError(gettext("Enter a phone number, like %(example)s.", example=PHONE_EXAMPLE))
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def validate_email(self, field: StringField) -> None:
@@ -235,7 +251,7 @@ class ContactPage(FlaskForm):
         try:
             field.data = validate_email(field.data, check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            raise ValidationError("Enter an email address, like name@example.com.") from exc
+            raise ValidationError(gettext("Enter an email address, like name@example.com.")) from exc
 
     @property
     def question_fields(self) -> list[Field]:

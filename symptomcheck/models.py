@@ -10,6 +10,7 @@ import datetime
 import secrets
 from typing import Any
 
+from flask_babel import lazy_gettext
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
@@ -39,7 +40,13 @@ NEXT_STATUSES = {
     "closed": (),
 }
 FINISHED = ("booked", "referred", "closed")
-CONTACT_TIMES = {"morning": "Morning", "afternoon": "Afternoon", "evening": "Evening", "any": "Any time"}
+# Shown to patients in their language (the staff pages are in English).
+CONTACT_TIMES = {
+    "morning": lazy_gettext("Morning"),
+    "afternoon": lazy_gettext("Afternoon"),
+    "evening": lazy_gettext("Evening"),
+    "any": lazy_gettext("Any time"),
+}
 SOURCES = {"web": "Online", "phone": "Phone"}
 
 # No 0/O or 1/I/L: a reference is read out over the phone.

@@ -7,21 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import LazyString, lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import Field
 from wtforms.fields.core import UnboundField
 
-from symptomcheck import forms, inquiries, security
+from symptomcheck import forms, i18n, inquiries, security
 from symptomcheck.engine import InvalidAnswers, Result, assess_submission, stops_early
+from symptomcheck.i18n import N_, gettext
 from symptomcheck.questions import BY_ID, Kind
 from symptomcheck.ruleset import RuleSet
 from symptomcheck.security import limiter
 
 bp = Blueprint("check", __name__)
 
-DISCLAIMER = (
+# In English here, for the catalog and the API; say() gives it in the page's language.
+DISCLAIMER = N_(
     "This self-check is not a diagnosis or medical advice, and it does not replace a visit with a clinician. "
     "If your symptoms get worse or new ones appear, get medical care. "
     "In an emergency, call {emergency_number} now."
@@ -31,7 +34,7 @@ DISCLAIMER = (
 @dataclass(frozen=True)
 class Step:
     slug: str
-    title: str
+    title: LazyString
     page: type[forms.QuestionPage]
 
     @property
@@ -42,11 +45,11 @@ class Step:
 
 
 STEPS = (
-    Step("about-you", "About you", forms.AboutYouPage),
-    Step("warning-signs", "Warning signs", forms.SafetyPage),
-    Step("neck", "Your neck and your headache", forms.NeckPage),
-    Step("headaches", "How often and how bad", forms.HeadachePage),
-    Step("treatment", "What you have tried", forms.TreatmentPage),
+    Step("about-you", lazy_gettext("About you"), forms.AboutYouPage),
+    Step("warning-signs", lazy_gettext("Warning signs"), forms.SafetyPage),
+    Step("neck", lazy_gettext("Your neck and your headache"), forms.NeckPage),
+    Step("headaches", lazy_gettext("How often and how bad"), forms.HeadachePage),
+    Step("treatment", lazy_gettext("What you have tried"), forms.TreatmentPage),
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 STEP_BY_ANSWER = {answer_id: step for step in STEPS for answer_id in step.answer_ids}
@@ -59,9 +62,9 @@ def rules() -> RuleSet:
 
 
 def say(text: str) -> str:
-    """Fill the clinic's details into a patient-facing text."""
+    """Return a patient text (from rules.yaml or this module) in the page's language, with the clinic's details."""
     config = current_app.config
-    return text.format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
+    return gettext(text).format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
 
 
 def stored_answers() -> dict[str, Any]:
@@ -112,7 +115,7 @@ def question_markup(field: Field, form: forms.QuestionPage) -> Markup:
     if field.errors or (none_box and none_box.errors):
         return render(field, form)  # type: ignore[no-any-return]
     kept: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault("symptomcheck_question_markup", {})
-    key = (field.name, repr(field.data), repr(field.raw_data), none_box.data if none_box else None)
+    key = (i18n.language(), field.name, repr(field.data), repr(field.raw_data), none_box.data if none_box else None)
     if key not in kept:
         if len(kept) >= QUESTION_MARKUP_LIMIT:
             kept.clear()
@@ -130,12 +133,27 @@ def page_globals() -> dict[str, Any]:
         "disclaimer": say(DISCLAIMER),
         "say": say,
         "phone_intake": phone_intake(),
+        "language": i18n.language(),
+        "languages": i18n.LANGUAGES,
     }
 
 
 @bp.get("/")
 def start() -> str:
     return render_template("start.html", steps=STEPS)
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str) -> Response:
+    """Show the pages in another language from now on; go back to the same page, answers and all."""
+    if code not in i18n.LANGUAGES:
+        abort(404)
+    session["language"] = code
+    back = request.args.get("next", "")
+    # Only a path on this site: never an address elsewhere ("//evil.example" or "/\\evil.example").
+    if not back.startswith("/") or back.startswith(("//", "/\\")):
+        back = url_for(".start")
+    return redirect(back)
 
 
 @bp.post("/start-again")
@@ -244,9 +262,9 @@ def answer_text(answer_id: str, value: Any) -> list[str]:
     if question.kind is Kind.INTEGER:
         return [str(value)]
     if question.kind is Kind.SINGLE:
-        return [question.choice_label(value)]
-    nothing_ticked = forms.NONE_OF_THESE if answer_id in forms.HAS_NONE_OPTION else "None"
-    return [question.choice_label(item) for item in value] or [nothing_ticked]
+        return [gettext(question.choice_label(value))]
+    nothing_ticked = forms.NONE_OF_THESE if answer_id in forms.HAS_NONE_OPTION else gettext("None")
+    return [gettext(question.choice_label(item)) for item in value] or [str(nothing_ticked)]
 
 
 def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
@@ -254,7 +272,7 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "id": answer_id,
-            "question": question.label,
+            "question": gettext(question.label),
             "answer": answer_text(answer_id, answers[answer_id]),
             "change": url_for("check.question", slug=STEP_BY_ANSWER[answer_id].slug, _anchor=answer_id),
         }
@@ -267,7 +285,7 @@ def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
     """Sort the fired rules for the page: why this level, what to do next, the pattern, the rest."""
     groups: dict[str, list[dict[str, Any]]] = {"main": [], "next": [], "pattern": [], "other": []}
     for rule in outcome.fired:
-        questions = [BY_ID[answer_id].label for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
+        questions = [gettext(BY_ID[answer_id].label) for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
         reason = {"rule": rule.id, "text": say(rule.reason), "questions": questions}
         if rule.note:
             groups["next"].append({**reason, "note": say(rule.note)})

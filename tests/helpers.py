@@ -15,11 +15,11 @@ CLINICAL = SHARED / "clinical"
 RULES_FILE = ROOT / "rules.yaml"
 
 
-def check_page(html: str | bytes) -> BeautifulSoup:
-    """Parse a page and check what every page needs: a title, unique ids, labelled inputs."""
+def check_page(html: str | bytes, language: str = "en") -> BeautifulSoup:
+    """Parse a page and check what every page needs: a title, its language, unique ids, labelled inputs."""
     soup = BeautifulSoup(html, "html.parser")
     assert soup.title and soup.title.string and soup.title.string.strip(), "page has no title"
-    assert soup.html and soup.html.get("lang") == "en"
+    assert soup.html and soup.html.get("lang") == language
     ids = Counter(tag["id"] for tag in soup.find_all(id=True))
     duplicated = [element_id for element_id, count in ids.items() if count > 1]
     assert not duplicated, f"duplicate ids: {duplicated}"

@@ -23,13 +23,14 @@ TREATMENT = ("treatments_tried", "treatment_result", "pain_relief_days")
 class Patient:
     """A person using the pages: reads each page, and posts it with its CSRF token."""
 
-    def __init__(self, client: FlaskClient) -> None:
+    def __init__(self, client: FlaskClient, language: str = "en") -> None:
         self.client = client
+        self.language = language
 
     def read(self, url: str) -> BeautifulSoup:
         response = self.client.get(url)
         assert response.status_code == 200, url
-        return check_page(response.data)
+        return check_page(response.data, self.language)
 
     def submit(self, url: str, data: dict[str, Any]) -> TestResponse:
         token = self.read(url).find("input", attrs={"name": "csrf_token"})
@@ -73,15 +74,16 @@ def test_emergency_stops_after_the_warning_signs(patient: Patient) -> None:
     assert "full strength within about a minute" in text_of(page)
 
 
-@pytest.mark.parametrize(
-    ("change", "level_title"),
-    [
-        ({"red_flags": ["fever"]}, "Get medical care today."),
-        ({"red_flags": ["progressive"]}, "See a doctor within about a week."),
-        ({}, "Book a regular visit."),
-        ({"duration": "under_1_month", "pain_intensity": 2, "headache_days": 2}, "You can care for yourself at home"),
-    ],
-)
+# Changes to COMPLETE that lead to each level below emergency, with the start of its heading.
+TO_EACH_LEVEL = {
+    "urgent": ({"red_flags": ["fever"]}, "Get medical care today."),
+    "soon": ({"red_flags": ["progressive"]}, "See a doctor within about a week."),
+    "routine": ({}, "Book a regular visit."),
+    "self_care": ({"duration": "under_1_month", "pain_intensity": 2, "headache_days": 2}, "You can care for yourself"),
+}
+
+
+@pytest.mark.parametrize(("change", "level_title"), TO_EACH_LEVEL.values(), ids=TO_EACH_LEVEL)
 def test_full_journey_to_each_level(patient: Patient, change: dict[str, Any], level_title: str) -> None:
     response = patient.answer_all({**COMPLETE, **change})
     assert response.location == "/check-answers"

@@ -1,11 +1,13 @@
-"""Plain words, measured: every patient-facing text at US reading grade 7 or lower."""
+"""Plain words, measured: every patient-facing text at reading grade 7 or lower, in English and in Spanish."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 import textstat
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from symptomcheck.questions import QUESTIONS
@@ -13,6 +15,7 @@ from symptomcheck.ruleset import RuleSet
 from symptomcheck.views import DISCLAIMER
 from tests.helpers import RULES_FILE, check_page
 from tests.test_engine import COMPLETE
+from tests.test_i18n import SPANISH_PO
 from tests.test_journey import Patient
 
 MAX_GRADE = 7
@@ -110,3 +113,55 @@ def test_no_jargon_and_no_diagnosis(texts: list[str]) -> None:
 
 def test_rule_file_is_the_one_measured(rules: RuleSet) -> None:
     assert rules.source == str(RULES_FILE)
+
+
+# --- Spanish -------------------------------------------------------------------------------------------------
+# Crawford's formula gives a school grade for Spanish texts (textstat's Spanish grade measure).
+NOT_WORDS = re.compile(r"<[^>]+>|%\(\w+\)s|\{\w+\}|\S+@\S+")  # markup, placeholders, an example address
+SPANISH_NOT_ALLOWED = ("cervicogénic", "mielopatía", "meningitis", "arteritis", "su culpa")
+
+
+def spanish_grade(text: str) -> float:
+    textstat.set_lang("es")
+    try:
+        return float(textstat.crawford(text))
+    finally:
+        textstat.set_lang("en_US")
+
+
+@pytest.fixture(scope="module")
+def spanish_texts() -> list[str]:
+    with SPANISH_PO.open("rb") as handle:
+        catalog = read_po(handle)
+    texts = []
+    for message in catalog:
+        if message.id:
+            for translated in message.string if isinstance(message.string, list | tuple) else (message.string,):
+                texts.append(" ".join(NOT_WORDS.sub("X", translated).split()))
+    return texts
+
+
+def test_every_spanish_text_is_grade_7_or_lower(spanish_texts: list[str]) -> None:
+    passages = [text for text in spanish_texts if len(text.split()) >= MIN_WORDS]
+    assert len(passages) > 150
+    too_hard = {text: round(spanish_grade(text), 1) for text in passages if spanish_grade(text) > MAX_GRADE}
+    assert too_hard == {}
+
+
+def test_short_spanish_texts_together_are_grade_7_or_lower(spanish_texts: list[str]) -> None:
+    fragments = [text.rstrip(".?:") for text in spanish_texts if len(text.split()) < MIN_WORDS]
+    assert len(fragments) > 30
+    assert spanish_grade(". ".join(fragments) + ".") <= MAX_GRADE
+
+
+def test_the_spanish_formula_can_fail() -> None:
+    hard = "La mielopatía espondilótica cervical degenerativa compromete progresivamente la funcionalidad neurológica."
+    assert spanish_grade(hard) > MAX_GRADE
+
+
+def test_no_jargon_in_spanish_and_no_diagnosis(spanish_texts: list[str]) -> None:
+    for text in spanish_texts:
+        lowered = text.lower()
+        assert not any(word in lowered for word in SPANISH_NOT_ALLOWED), text
+        if "diagnóstico" in lowered:
+            assert "no es un diagnóstico" in lowered, text

@@ -1,0 +1,103 @@
+"""English and Spanish: which language a page is in, and which texts there are to translate.
+
+Every text is written in English in one place (a template, a form, questions.py
+or rules.yaml) and looked up in the catalog at symptomcheck/translations when a
+page is made. The two extractors below let `pybabel extract` (see babel.cfg)
+find the texts of the questions and of the rule file, which are data rather
+than calls to gettext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from gettext import NullTranslations
+from typing import IO, Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale, get_translations
+
+LANGUAGES = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+
+babel = Babel()
+
+Extracted = Iterator[tuple[int, str, str, list[str]]]
+
+
+def N_(text: str) -> str:  # noqa: N802 (the name pybabel looks for)
+    """Mark a text for the catalog (pybabel finds N_); it is translated where it is shown."""
+    return text
+
+
+def chosen_language() -> str:
+    """Return the language picked with the switch, else the browser's best match, else English."""
+    if request.blueprint in {"staff", "api", "fhir"}:
+        return DEFAULT_LANGUAGE  # the front desk, the API and FHIR speak English, whatever the browser prefers
+    picked = session.get("language")
+    if picked in LANGUAGES:
+        return str(picked)
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def language() -> str:
+    """Return the language of the page being made, as a code ("en" or "es")."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def translations() -> NullTranslations:
+    """Return this request's catalog, looked up once (Flask-Babel looks it up again on every text)."""
+    if "translations" not in g:
+        g.translations = get_translations()
+    found: NullTranslations = g.translations
+    return found
+
+
+def gettext(text: str) -> str:
+    """Return the text in the page's language."""
+    return translations().gettext(text)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Return the singular or plural text, as the page's language counts."""
+    return translations().ngettext(singular, plural, count)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    babel.init_app(app, locale_selector=chosen_language)
+    # The same lookups as Flask-Babel's, with the catalog found once per page rather than once per text.
+    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # {% trans %} blocks may wrap lines; their catalog ids are on one line (trimmed = true in babel.cfg).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+
+def extract_questions(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
+    """Yield every text of the questionnaire: labels, hints, error messages and choices."""
+    from symptomcheck.questions import QUESTIONS
+
+    for question in QUESTIONS:
+        comment = [f"question {question.id}"]
+        for text in (question.label, question.hint, question.error):
+            if text:
+                yield 0, "gettext", text, comment
+        for choice in question.choices:
+            for text in (choice.label, choice.hint):
+                if text:
+                    yield 0, "gettext", text, [f"question {question.id}, answer {choice.value}"]
+
+
+def extract_rules(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
+    """Yield every patient-facing text of a rule file: level and pattern texts, reasons and notes."""
+    from symptomcheck import ruleset
+
+    loaded = ruleset.parse(fileobj.read().decode("utf-8"), getattr(fileobj, "name", "rules.yaml"))
+    yield 0, "gettext", loaded.reviewed_by, ["who reviewed the rules, shown on the result page"]
+    for item in (*loaded.levels, *loaded.patterns):
+        kind = "level" if isinstance(item, ruleset.Level) else "pattern"
+        for text in (item.title, item.advice):
+            if text:
+                yield 0, "gettext", text, [f"{kind} {item.id}; keep {{emergency_number}} and {{clinic_name}}"]
+    for rule in loaded.rules:
+        for text in (rule.reason, rule.note):
+            if text:
+                yield rule.line, "gettext", text, [f"rule {rule.id}; keep {{emergency_number}} and {{clinic_name}}"]
