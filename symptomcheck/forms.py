@@ -32,7 +32,7 @@ from symptomcheck.questions import BY_ID, Question
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
 NONE_OF_THESE = lazy_gettext("None of these")
 BOTH_TICKED = lazy_gettext(
-    "You ticked a sign and 'None of these'. Tick only the signs you have, or only 'None of these'."
+    "You selected a sign and 'None of these'. Select only the signs you have, or only 'None of these'."
 )
 
 
@@ -230,7 +230,7 @@ class ContactPage(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in CONTACT_TIMES.items()],
         validators=[InputRequired(lazy_gettext("Select when we should contact you."))],
     )
-    consent = BooleanField(validators=[DataRequired(lazy_gettext("Tick the box to agree, or we cannot contact you."))])
+    consent = BooleanField(validators=[DataRequired(lazy_gettext("Check the box to agree, or we cannot contact you."))])
 
     def validate_phone(self, field: StringField) -> None:
         if not field.data:

@@ -94,7 +94,7 @@ def _integer(id: str, label: str, error: str, maximum: int, hint: str = "") -> Q
     return Question(id, Kind.INTEGER, label, error, hint, minimum=0, maximum=maximum)
 
 
-TICK_ALL_OR_NONE = "Tick all that apply. If none apply, leave them all blank."
+TICK_ALL_OR_NONE = "Select all that apply. If none apply, leave them all blank."
 
 QUESTIONS: tuple[Question, ...] = (
     # Section 1: about you.
@@ -108,7 +108,7 @@ QUESTIONS: tuple[Question, ...] = (
     _multi(
         "red_flags",
         "Do you have any of these signs right now, or did they come with this headache?",
-        "Tick the signs you have, or tick 'None of these'.",
+        "Select the signs you have, or select 'None of these'.",
         (
             Choice(
                 "thunderclap",
@@ -158,11 +158,11 @@ QUESTIONS: tuple[Question, ...] = (
             Choice(
                 "myelopathy",
                 "Over weeks, your hands got clumsy, numb or tingly, or walking got harder",
-                "Or new problems with your bladder or bowels. If this came on suddenly, tick the sign about weakness.",
+                "Or new problems with your bladder or bowels. If this came on suddenly, select the sign about weakness.",
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),
-        "Tick all that you have. If you have none of them, tick 'None of these' at the end.",
+        "Select all that you have. If you have none of them, select 'None of these' at the end.",
     ),
     # Section 3: the headache and the neck.
     _single(

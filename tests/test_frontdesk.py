@@ -94,7 +94,7 @@ def test_a_request_is_stored_with_its_suggestion_and_version(storage_app: Flask)
 def test_nothing_is_stored_without_consent(storage_app: Flask) -> None:
     _, response = send_request(storage_app, contact={**CONTACT, "consent": ""})
     assert response.status_code == 200
-    assert "Tick the box to agree, or we cannot contact you." in text_of(check_page(response.data))
+    assert "Check the box to agree, or we cannot contact you." in text_of(check_page(response.data))
     assert count(storage_app, ContactRequest) == 0
 
 

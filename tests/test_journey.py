@@ -139,9 +139,9 @@ def test_errors_are_summarised_and_answers_kept(patient: Patient) -> None:
 def test_warning_signs_cannot_be_skipped(patient: Patient) -> None:
     patient.submit("/questions/about-you", {"age_band": "18_49"})
     page = check_page(patient.submit("/questions/warning-signs", {}).data)
-    assert "Tick the signs you have, or tick 'None of these'." in text_of(page)
+    assert "Select the signs you have, or select 'None of these'." in text_of(page)
     both = check_page(patient.submit("/questions/warning-signs", {"red_flags": ["fever"], "no_red_flags": "y"}).data)
-    assert "Tick only the signs you have, or only 'None of these'." in text_of(both)
+    assert "Select only the signs you have, or only 'None of these'." in text_of(both)
 
 
 def test_a_forged_value_is_refused_with_the_question_message(patient: Patient) -> None:
@@ -274,7 +274,7 @@ def test_a_number_must_be_plain_digits(patient: Patient, typed: str) -> None:
 def test_none_of_these_sent_as_n_is_not_ticked(patient: Patient) -> None:
     patient.submit("/questions/about-you", {"age_band": "18_49"})
     response = patient.submit("/questions/warning-signs", {"no_red_flags": "n"})
-    assert "Tick the signs you have, or tick 'None of these'." in text_of(check_page(response.data))
+    assert "Select the signs you have, or select 'None of these'." in text_of(check_page(response.data))
 
 
 def test_pages_with_answers_are_not_cached(patient: Patient) -> None:
