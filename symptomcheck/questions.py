@@ -158,7 +158,8 @@ QUESTIONS: tuple[Question, ...] = (
             Choice(
                 "myelopathy",
                 "Over weeks, your hands got clumsy, numb or tingly, or walking got harder",
-                "Or new problems with your bladder or bowels. If this came on suddenly, select the sign about weakness.",
+                "Or new problems with your bladder or bowels. "
+                "If this came on suddenly, select the sign about weakness.",
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),
