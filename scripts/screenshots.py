@@ -26,8 +26,8 @@ from symptomcheck import create_app
 from symptomcheck.forms import NONE_OF_THESE
 from symptomcheck.questions import BY_ID
 from symptomcheck.views import STEPS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, click_label, fill_step, serve
 from tests.helpers import RULES_FILE
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, click_label, fill_step, serve
 from tests.test_engine import COMPLETE as ROUTINE  # answers that lead to "Book a regular visit."
 
 WIDTHS = (360, 1280)

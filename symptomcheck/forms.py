@@ -265,6 +265,10 @@ class LoginPage(FlaskForm):
     username = StringField("Username", validators=[InputRequired("Enter your username.")])
     password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
 
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.username, self.password]
+
 
 class StatusChange(FlaskForm):
     status = RadioField("New status", validators=[InputRequired("Select the new status.")])

@@ -3,175 +3,44 @@
 The app runs under werkzeug's HTTP server and Debian's Chromium clicks, types
 and tabs through it. Playwright never downloads a browser: without
 /usr/bin/chromium these tests are skipped (or fail, when
-SYMPTOMCHECK_REQUIRE_BROWSER is set, as in CI).
+SYMPTOMCHECK_REQUIRE_BROWSER is set, as in CI). The fixtures and a person's
+clicks are in tests/browser.py, shared with the accessibility tests.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from playwright.sync_api import Page, Request, expect
 
-from symptomcheck import create_app
-from symptomcheck.forms import NONE_OF_THESE
-from symptomcheck.models import Staff, db
-from symptomcheck.questions import BY_ID, Kind
-from symptomcheck.views import STEPS, Step
-from tests.helpers import RULES_FILE
+from symptomcheck import forms
+from symptomcheck.engine import assess
+from symptomcheck.questions import BY_ID
+from symptomcheck.ruleset import RuleSet
+from symptomcheck.views import STEPS
+from tests.browser import (
+    LEVEL_ANSWERS,
+    STAFF_NAME,
+    STAFF_PASSWORD,
+    answer_step,
+    click_label,
+    group,
+    level_title,
+    result_heading,
+    walk,
+)
 from tests.test_engine import COMPLETE
 
+pytest_plugins = ["tests.browser"]  # the browser, live_app, live_server, open_page and page fixtures
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-MISSING = f"Chromium is not installed at {CHROMIUM}; install Debian's chromium to run the browser tests"
-PHONE = {"width": 360, "height": 740}
 EMERGENCY = "Call 911 or go to the nearest emergency room now."
 ROUTINE = "Book a regular visit."
-STAFF_NAME, STAFF_PASSWORD = "desk", "correct horse battery staple"
-
-
-class QuietHandler(WSGIRequestHandler):
-    """Serve requests without a log line for each one."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve the app on a free loopback port in a thread; yield its base URL; stop it and close its database."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
-
-
-# Module scope: a running sync Playwright blocks any other one in this thread.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("SYMPTOMCHECK_REQUIRE_BROWSER"):
-            pytest.fail(MISSING, pytrace=False)
-        pytest.skip(MISSING)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app on a real port; its own SQLite file, so the repository's instance folder is left alone."""
-    database = tmp_path_factory.mktemp("browser") / "browser.db"
-    app = create_app(
-        {"SECRET_KEY": "browser-test", "RULES_FILE": str(RULES_FILE), "DATABASE_URL": f"sqlite:///{database}"}
-    )
-    with app.app_context():
-        staff = Staff(username=STAFF_NAME)
-        staff.set_password(STAFF_PASSWORD)
-        db.session.add(staff)
-        db.session.commit()
-    with serve(app) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def open_page(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """Open a page in a fresh browser context (its own cookies); the contexts are closed after the test."""
-    contexts = []
-
-    def open_page(**options: Any) -> Page:
-        context = browser.new_context(base_url=live_server, **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def page(open_page: Callable[..., Page]) -> Page:
-    return open_page()
-
-
-def group(page: Page, answer_id: str) -> Any:
-    """The fieldset of a choice question, found by its legend."""
-    return page.get_by_role("group", name=BY_ID[answer_id].label, exact=True)
-
-
-def click_label(page: Page, answer_id: str, text: str) -> None:
-    group(page, answer_id).locator("label").filter(has_text=re.compile(f"^{re.escape(text)}$")).click()
-
-
-def answer_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
-    """Answer one page as a person would, then press Continue."""
-    fill_step(page, step, answers)
-    page.get_by_role("button", name="Continue").click()
-
-
-def fill_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
-    """Fill in one page as a person would: click the words next to each box, type the numbers."""
-    for answer_id in step.answer_ids:
-        question, value = BY_ID[answer_id], answers[answer_id]
-        if question.kind is Kind.INTEGER:
-            page.get_by_label(question.label, exact=True).fill(str(value))
-        elif question.kind is Kind.SINGLE:
-            click_label(page, answer_id, question.choice_label(value))
-        else:
-            for item in value:
-                click_label(page, answer_id, question.choice_label(item))
-            if not value and answer_id in step.page.none_options:
-                click_label(page, answer_id, NONE_OF_THESE)
-
-
-def walk(page: Page, answers: dict[str, Any], on_each_step: Callable[[Step], None] | None = None) -> None:
-    """From the start page through every question page to the result."""
-    page.goto("/")
-    page.get_by_role("link", name="Start now").click()
-    for number, step in enumerate(STEPS, start=1):
-        expect(page).to_have_url(re.compile(f"/questions/{step.slug}$"))
-        expect(page.get_by_role("heading", level=1)).to_have_text(step.title)
-        expect(page.get_by_text(f"Step {number} of {len(STEPS)}")).to_be_visible()
-        if on_each_step:
-            on_each_step(step)
-        answer_step(page, step, answers)
-    expect(page).to_have_url(re.compile("/check-answers$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
-    page.get_by_role("link", name="See the result").click()
-    expect(page).to_have_url(re.compile("/result$"))
-
-
-def result_heading(page: Page) -> Any:
-    return page.get_by_role("heading", level=1)
+NONE_OF_THESE = str(forms.NONE_OF_THESE)  # a lazy translation; English outside a request
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -236,12 +105,24 @@ def tab_to(page: Page, target: str, limit: int = 30) -> list[str]:
 
 def test_keyboard_only_reaches_the_emergency_result(page: Page) -> None:
     page.goto("/")
-    assert tab_to(page, "Start now") == ["Skip to main content", "Resolution Spine & Joint", "911", "Start now"]
+    assert tab_to(page, "Start now") == [
+        "Skip to main content",
+        "Resolution Spine & Joint",
+        "Español",
+        "911",
+        "Start now",
+    ]
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("About you")
 
     # Tab enters a radio group on its first button; Space selects it.
-    assert tab_to(page, "Under 18") == ["Skip to main content", "Resolution Spine & Joint", "Back", "Under 18"]
+    assert tab_to(page, "Under 18") == [
+        "Skip to main content",
+        "Resolution Spine & Joint",
+        "Español",
+        "Back",
+        "Under 18",
+    ]
     page.keyboard.press("Space")
     expect(page.get_by_label("Under 18", exact=True)).to_be_checked()
     assert tab_to(page, "Continue") == ["Continue"]
@@ -277,18 +158,96 @@ def test_error_summary_takes_focus_and_links_to_the_question(page: Page) -> None
     assert page.evaluate("document.activeElement.id") == "age_band-0"
 
 
-def test_question_pages_fit_a_phone_screen(open_page: Callable[..., Page]) -> None:
-    page = open_page(viewport=PHONE, is_mobile=True, has_touch=True)
-    widths: dict[str, int] = {}
+@pytest.mark.parametrize("level", list(LEVEL_ANSWERS))
+def test_a_journey_to_each_level(page: Page, rules: RuleSet, live_app: Flask, level: str) -> None:
+    answers = LEVEL_ANSWERS[level]
+    assert assess(rules, answers).level.id == level, "the answers for this level no longer reach it"
+    walk(page, answers, rules=rules)
+    expect(result_heading(page)).to_have_text(level_title(rules, live_app, level))
+    expect(page.locator(f".result--{level}")).to_have_count(1)
+    contact = page.get_by_role("link", name="Ask the clinic to contact me")
+    expect(contact).to_have_count(0 if level == rules.most_urgent.id else 1)
 
-    def measure(step: Step) -> None:
-        widths[step.slug] = page.evaluate("document.documentElement.scrollWidth")
 
-    walk(page, COMPLETE, measure)
+def test_change_an_answer_from_the_check_page(page: Page, rules: RuleSet, live_app: Flask) -> None:
+    walk(page, COMPLETE)
+    expect(result_heading(page)).to_have_text(level_title(rules, live_app, "routine"))
+    fever = BY_ID["red_flags"].choice_label("fever")
+    page.goto("/check-answers")
+    row = page.locator(".summary__row").filter(has_text=BY_ID["red_flags"].label)
+    expect(row.locator(".summary__answer")).to_have_text(NONE_OF_THESE)
+
+    row.get_by_role("link", name=re.compile("^Change")).click()
+    expect(page).to_have_url(re.compile("/questions/warning-signs#red_flags$"))
+    expect(page.get_by_label(NONE_OF_THESE, exact=True)).to_be_checked()
+    click_label(page, "red_flags", NONE_OF_THESE)  # untick it
+    click_label(page, "red_flags", fever)
+    page.get_by_role("button", name="Continue").click()
+
+    # Every other answer is kept: back to the check page at once, not through the later pages.
+    expect(page).to_have_url(re.compile("/check-answers$"))
+    expect(row.locator(".summary__answer")).to_have_text(fever)
+    expect(page.locator(".summary__row")).to_have_count(len(COMPLETE))
+    page.get_by_role("link", name="See the result").click()
+    expect(result_heading(page)).to_have_text(level_title(rules, live_app, "urgent"))
+
+
+MEASURE = """() => ({
+  scrollWidth: document.documentElement.scrollWidth,
+  clientWidth: document.documentElement.clientWidth,
+  innerWidth: window.innerWidth,
+})"""
+WIDEN = """(width) => {
+  const wide = document.createElement("div");
+  wide.style.width = `${width}px`;
+  wide.textContent = "x";
+  document.body.append(wide);
+}"""
+PATIENT_PAGES = ["start", *(step.slug for step in STEPS), "check-answers", "result", "contact", "contact-sent"]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_patient_pages_do_not_scroll_sideways(open_page: Callable[..., Page], width: int) -> None:
+    phone = width < 600
+    page = open_page(viewport={"width": width, "height": 740 if phone else 800}, is_mobile=phone, has_touch=phone)
+    sizes: dict[str, dict[str, int]] = {}
+
+    def measure(name: str) -> None:
+        page.wait_for_load_state("load")  # the stylesheet too: the DOM can be read before it applies
+        sizes[name] = page.evaluate(MEASURE)
+
+    page.goto("/")
+    measure("start")
+    page.get_by_role("link", name="Start now").click()
+    for step in STEPS:
+        expect(page).to_have_url(re.compile(f"/questions/{step.slug}$"))
+        measure(step.slug)
+        answer_step(page, step, COMPLETE)
+    expect(page).to_have_url(re.compile("/check-answers$"))
+    measure("check-answers")
+    page.get_by_role("link", name="See the result").click()
     expect(result_heading(page)).to_have_text(ROUTINE)
-    assert list(widths) == [step.slug for step in STEPS]
-    too_wide = {slug: width for slug, width in widths.items() if width > PHONE["width"]}
-    assert not too_wide, f"pages scroll sideways on a {PHONE['width']}px phone: {too_wide}"
+    measure("result")
+    page.get_by_role("link", name="Ask the clinic to contact me").click()
+    measure("contact")
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Email address").fill("grace@example.org")
+    page.get_by_label("Afternoon").check()
+    page.get_by_label("I agree that the clinic keeps these details").check()
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("We have your request")
+    measure("contact-sent")
+
+    assert list(sizes) == PATIENT_PAGES
+    zoomed = {name: size for name, size in sizes.items() if size["innerWidth"] != width}
+    assert not zoomed, f"the browser zoomed out to fit pages wider than {width}px: {zoomed}"
+    too_wide = {name: size for name, size in sizes.items() if size["scrollWidth"] > size["clientWidth"]}
+    assert not too_wide, f"pages scroll sideways {width}px wide: {too_wide}"
+
+    # The measure sees a page that is too wide (set through the DOM: the CSP blocks inline styles).
+    page.evaluate(WIDEN, width + 40)
+    size = page.evaluate(MEASURE)
+    assert size["scrollWidth"] > size["clientWidth"], size
 
 
 def test_the_result_prints_as_one_clean_page(page: Page) -> None:

@@ -92,6 +92,7 @@ def visible_texts(page: BeautifulSoup) -> set[str]:
     texts = {" ".join(text.split()) for text in page.find_all(string=True) if type(text) is NavigableString}
     for attribute in ("aria-label", "title", "alt", "placeholder"):
         texts.update(tag[attribute] for tag in page.find_all(attrs={attribute: True}))
+    texts.update(tag["content"] for tag in page.find_all("meta", attrs={"name": "description"}))
     return {text for text in texts if re.search(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]{2}", text)}
 
 
