@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -44,7 +46,9 @@ def make(tmp: Path, csrf: bool) -> tuple[object, object]:
     return app, app.test_client()
 
 
+# Built once for all examples (hypothesis calls the test many times); removed when the run ends.
 TMP = Path(tempfile.mkdtemp(prefix="symptomcheck-fuzz-"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 APPS = {csrf: make(TMP, csrf) for csrf in (False, True)}
 
 

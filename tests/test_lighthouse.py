@@ -66,7 +66,8 @@ def lighthouse(url: str, headers: dict[str, str], folder: Path) -> dict[str, Any
         f"--extra-headers={folder / 'headers.json'}",
         "--no-enable-error-reporting",
     ]
-    environment = {**os.environ, "CHROME_PATH": str(CHROMIUM)}
+    # TMPDIR: Chrome's throwaway profile goes into the test's folder, which pytest removes, not into /tmp.
+    environment = {**os.environ, "CHROME_PATH": str(CHROMIUM), "TMPDIR": str(folder)}
     try:
         ran = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     except subprocess.TimeoutExpired as exc:
