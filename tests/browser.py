@@ -299,3 +299,16 @@ def log_in(page: Page, username: str = STAFF_NAME, password: str = STAFF_PASSWOR
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact requests")
+
+
+def send_contact_request(
+    page: Page, t: Callable[[str], str] = str, phone: str = "202 555 0199", email: str = ""
+) -> None:
+    """Fill in and send the contact form on the open contact page, in the page's language (t translates)."""
+    page.get_by_label(t("Your name")).fill("Grace Hopper")
+    page.get_by_label(t("Phone number")).fill(phone)
+    page.get_by_label(t("Email address")).fill(email)
+    page.get_by_label(t("Afternoon")).check()
+    page.get_by_label(t("I agree that the clinic keeps these details as described above.")).check()
+    page.get_by_role("button", name=t("Send")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("We have your request"))

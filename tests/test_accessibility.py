@@ -36,6 +36,7 @@ from tests.browser import (
     level_title,
     log_in,
     require_node_tool,
+    send_contact_request,
     translate,
 )
 from tests.test_engine import COMPLETE
@@ -120,13 +121,7 @@ def contact(visit: Visit, errors: bool = False) -> None:
 
 def contact_sent(visit: Visit) -> None:
     contact(visit)
-    page = visit.page
-    page.get_by_label(visit.t("Your name")).fill("Grace Hopper")
-    page.get_by_label(visit.t("Phone number")).fill("202 555 0199")
-    page.get_by_label(visit.t("Morning")).check()
-    page.get_by_label(visit.t("I agree that the clinic keeps these details as described above.")).check()
-    page.get_by_role("button", name=visit.t("Send")).click()
-    visit.heading("We have your request")
+    send_contact_request(visit.page, visit.t)
 
 
 def not_found(visit: Visit) -> None:
