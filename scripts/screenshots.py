@@ -108,7 +108,7 @@ def journey(browser: Browser, base_url: str, width: int, shot: Shooter) -> Page:
     click_label(page, "red_flags", fever)
     click_label(page, "red_flags", NONE_OF_THESE)
     press_continue(page)
-    expect(page.locator(".error-summary")).to_contain_text("Tick only the signs you have")
+    expect(page.locator(".error-summary")).to_contain_text("Select only the signs you have")
     shot(page, "warning-signs-both-ticked")
     click_label(page, "red_flags", fever)  # untick the sign, keep "None of these"
     press_continue(page)

@@ -131,7 +131,7 @@ QUESTIONS: tuple[Question, ...] = (
             Choice(
                 "fever",
                 "A fever with this headache, but no stiff neck or rash",
-                "A temperature of 100.4 F (38 C) or more, or feeling hot and shivery.",
+                "A temperature of 100.4\u00a0°F (38\u00a0°C) or more, or feeling hot and shivery.",
             ),
             Choice(
                 "recent_injury",

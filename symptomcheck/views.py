@@ -268,7 +268,7 @@ def answer_text(answer_id: str, value: Any) -> list[str]:
 
 
 def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return one row per answered question, in question order, with a link to change it."""
+    """Return one row per answered question, in the order the pages ask them, with a link to change it."""
     return [
         {
             "id": answer_id,
@@ -276,8 +276,10 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
             "answer": answer_text(answer_id, answers[answer_id]),
             "change": url_for("check.question", slug=STEP_BY_ANSWER[answer_id].slug, _anchor=answer_id),
         }
-        for answer_id, question in BY_ID.items()
+        for step in STEPS
+        for answer_id in step.answer_ids
         if answer_id in answers
+        for question in (BY_ID[answer_id],)
     ]
 
 

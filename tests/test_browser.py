@@ -31,10 +31,12 @@ from tests.browser import (
     STAFF_PASSWORD,
     answer_step,
     click_label,
+    give_answers,
     group,
     level_title,
     result_heading,
     send_contact_request,
+    translate,
     walk,
 )
 from tests.test_engine import COMPLETE
@@ -269,6 +271,20 @@ def test_the_result_prints_as_one_clean_page(page: Page) -> None:
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     for text in ("not a diagnosis", "Rule set version 2026.11.1"):
         expect(page.get_by_text(text).first).to_be_visible()
+
+
+def test_the_spanish_result_prints_on_one_page_too(
+    open_page: Callable[..., Page], live_app: Flask, live_server: str, rules: RuleSet
+) -> None:
+    page = open_page(locale="es-US")
+    give_answers(page, live_app, live_server, COMPLETE)
+    page.goto("/result")
+    expect(result_heading(page)).to_have_text(level_title(rules, live_app, "routine", "es"))
+    pdf = PdfReader(io.BytesIO(page.pdf(format="Letter")))
+    assert len(pdf.pages) == 1
+    printed = " ".join(pdf.pages[0].extract_text().split())
+    assert translate("Your answers", "es") in printed
+    assert "Rule set version" not in printed  # in Spanish
 
 
 def test_a_contact_request_reaches_the_staff_queue(open_page: Callable[..., Page], live_server: str) -> None:

@@ -314,3 +314,22 @@ def test_no_answer_or_contact_detail_appears_in_any_url(make_app: Callable[..., 
     for url in seen:
         assert "?" not in url, url
         assert not [secret for secret in secrets if secret in url.split("/")[-1] and len(secret) > 2], url
+
+
+def test_check_your_answers_lists_them_in_the_order_the_pages_ask(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    page = patient.read("/check-answers")
+    shown = [row.find("dd", class_="summary__change").a["href"].split("#")[1] for row in page.select(".summary__row")]
+    asked = ["age_band", "red_flags", *NECK, *HEADACHES, *TREATMENT]
+    assert shown == asked
+
+
+@pytest.mark.parametrize(("level", "secondary"), [("urgent", True), ("soon", False), ("routine", False)])
+def test_on_a_get_care_today_result_the_contact_offer_is_not_the_main_button(
+    patient: Patient, level: str, secondary: bool
+) -> None:
+    change, _ = TO_EACH_LEVEL[level]
+    patient.answer_all({**COMPLETE, **change})
+    link = patient.read("/result").find("a", href="/contact")
+    assert link is not None
+    assert ("button--secondary" in link["class"]) is secondary
