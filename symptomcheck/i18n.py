@@ -52,9 +52,10 @@ def translations() -> NullTranslations:
     return found
 
 
-def gettext(text: str) -> str:
-    """Return the text in the page's language."""
-    return translations().gettext(text)
+def gettext(text: str, **variables: Any) -> str:
+    """Return the text in the page's language, with any %(name)s filled in."""
+    translated = translations().gettext(text)
+    return translated % variables if variables else translated
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

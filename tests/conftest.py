@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from symptomcheck import create_app, ruleset
 from symptomcheck.models import db
 from symptomcheck.ruleset import RuleSet
-from tests.helpers import RULES_FILE
+from tests.helpers import RULES_FILE, empty_tables
 
 
 @pytest.fixture(scope="session")
@@ -71,10 +71,7 @@ def storage_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flas
             "AUTO_MIGRATE": True,
         }
     )
-    with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    empty_tables(app)
     yield app
     with app.app_context():
         db.session.remove()

@@ -8,11 +8,22 @@ from collections import Counter
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from flask import Flask
+
+from symptomcheck.models import db
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SYMPTOMCHECK_SHARED", ROOT.parent / "shared"))
 CLINICAL = SHARED / "clinical"
 RULES_FILE = ROOT / "rules.yaml"
+
+
+def empty_tables(app: Flask) -> None:
+    """Delete every row of every table, children first."""
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
 
 
 def check_page(html: str | bytes, language: str = "en") -> BeautifulSoup:

@@ -18,7 +18,7 @@ from bench.server import gunicorn
 from bench.visitor import send_contact_requests
 from symptomcheck import create_app
 from symptomcheck.models import ContactRequest, db
-from tests.helpers import RULES_FILE
+from tests.helpers import RULES_FILE, empty_tables
 
 REQUESTS, CONCURRENCY = 2_000, 16
 pytestmark = pytest.mark.load
@@ -35,10 +35,8 @@ def postgresql_url() -> str:
 def empty_database(url: str) -> Flask:
     """Migrate the database and empty every table; return an app to count rows with."""
     app = create_app({"SECRET_KEY": "load", "RULES_FILE": str(RULES_FILE), "DATABASE_URL": url, "AUTO_MIGRATE": True})
+    empty_tables(app)
     with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
         db.engine.dispose()
     return app
 
