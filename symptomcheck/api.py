@@ -9,8 +9,8 @@ from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from symptomcheck import fhir, openapi, security
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission, stops_early
-from symptomcheck.questions import BY_ID, check_answers, json_numbers_as_integers
+from symptomcheck.engine import InvalidAnswers, Result, assess_submission, problems, stops_early
+from symptomcheck.questions import BY_ID, json_numbers_as_integers
 from symptomcheck.ruleset import RuleSet
 from symptomcheck.security import limiter
 from symptomcheck.views import DISCLAIMER, rules, say
@@ -37,8 +37,8 @@ def create_assessment() -> tuple[Response, int]:
         result = assess_submission(rules(), answers)
     except InvalidAnswers as exc:
         return jsonify(errors=exc.errors), 422
-    # Only an emergency reached on the first answers comes back despite malformed others.
-    if result.level == rules().most_urgent and (errors := check_answers(answers)):
+    # Only an emergency comes back despite missing or malformed answers, beside their errors.
+    if errors := problems(rules(), answers):
         return jsonify(errors=errors, assessment=as_json(result)), 422
     return jsonify(as_json(result)), 200
 
@@ -70,13 +70,21 @@ def openapi_document() -> Response:
     return jsonify(openapi.document(rules().version, emergency_flags(rules())))
 
 
-def emergency_flags(loaded: RuleSet) -> list[str]:
-    """Return the red flags that on their own, at any age, mean the most urgent level."""
-    return [
-        flag
-        for flag in BY_ID["red_flags"].values
-        if all(stops_early(loaded, {"age_band": age, "red_flags": [flag]}) for age in BY_ID["age_band"].values)
+def emergency_flags(loaded: RuleSet) -> list[list[str]]:
+    """Return the smallest sets of red flags (one or two) that on their own, at any age, mean the most urgent level."""
+    flags = BY_ID["red_flags"].values
+
+    def settles(chosen: list[str]) -> bool:
+        return all(stops_early(loaded, {"age_band": age, "red_flags": chosen}) for age in BY_ID["age_band"].values)
+
+    singles = [flag for flag in flags if settles([flag])]
+    pairs = [
+        [first, second]
+        for number, first in enumerate(flags)
+        for second in flags[number + 1 :]
+        if first not in singles and second not in singles and settles([first, second])
     ]
+    return [[flag] for flag in singles] + pairs
 
 
 @fhir_bp.get(f"/Questionnaire/{fhir.QUESTIONNAIRE_ID}")

@@ -60,28 +60,41 @@ def _rank(item: Level | Pattern) -> int:
     return item.rank
 
 
+def valid_part(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers that are known and well formed, leaving out every one with a problem."""
+    errors = check_answers(raw)
+    return {key: value for key, value in raw.items() if key not in errors}
+
+
 def stops_early(rules: RuleSet, answers: Mapping[str, Any]) -> bool:
-    """Say whether the first answers alone reach the most urgent level, whatever comes next.
+    """Say whether the valid answers given so far reach the most urgent level, whatever comes next.
 
     Sound because a rule fires only on True, and an answer not yet given is
     "not known", never False: more answers cannot stop a fired rule firing.
     """
-    screening = {key: answers[key] for key in SCREENING_IDS if key in answers}
-    if len(screening) < len(SCREENING_IDS) or check_answers(screening):
-        return False
-    return assess(rules, screening).level == rules.most_urgent
+    result = assess(rules, valid_part(answers))
+    return result.level == rules.most_urgent and not result.level_is_default
+
+
+def problems(rules: RuleSet, raw: Mapping[str, Any]) -> dict[str, str]:
+    """Return a message per answer id that is malformed, unknown, contradictory or missing.
+
+    Only the first answers are required when they alone mean the most urgent level.
+    """
+    screening = {key: raw[key] for key in SCREENING_IDS if key in raw}
+    required = SCREENING_IDS if stops_early(rules, screening) else None
+    return {**dict.fromkeys(missing_answers(raw, required), REQUIRED), **check_answers(raw)}
 
 
 def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
     """Check a full or stopped-early set of answers and assess it; raise InvalidAnswers.
 
-    When the first answers already mean the most urgent level, that advice is
+    When the valid answers already mean the most urgent level, that advice is
     given even if other answers are missing or malformed: it must never wait.
     """
-    errors = check_answers(raw)
-    missing = missing_answers(raw)
-    if not errors and not missing:
+    errors = problems(rules, raw)
+    if not errors:
         return assess(rules, raw)
     if stops_early(rules, raw):
-        return assess(rules, {key: raw[key] for key in SCREENING_IDS} if errors else raw)
-    raise InvalidAnswers(errors or dict.fromkeys(missing, REQUIRED))
+        return assess(rules, valid_part(raw))
+    raise InvalidAnswers(errors)

@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from symptomcheck.i18n import gettext
 from symptomcheck.inquiries import Contact
 from symptomcheck.models import CONTACT_TIMES
-from symptomcheck.questions import BY_ID, Question
+from symptomcheck.questions import BY_ID, Question, disagreement
 
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
 NONE_OF_THESE = lazy_gettext("None of these")
@@ -196,6 +196,11 @@ class TreatmentPage(QuestionPage):
     treatments_tried = MultiChoice(BY_ID["treatments_tried"])
     treatment_result = SingleChoice(BY_ID["treatment_result"])
     pain_relief_days = WholeNumber(BY_ID["pain_relief_days"])
+
+    def validate_treatment_result(self, field: SingleChoice) -> None:
+        problem = disagreement(self.answers())
+        if problem:
+            raise ValidationError(gettext(problem))
 
 
 def _strip(value: Any) -> Any:

@@ -74,8 +74,10 @@ def init_app(app: Flask) -> None:
 
 def extract_questions(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
     """Yield every text of the questionnaire: labels, hints, error messages and choices."""
-    from symptomcheck.questions import QUESTIONS
+    from symptomcheck.questions import NOTHING_TRIED_BUT_HELPED, QUESTIONS, TRIED_BUT_NOT_TRIED
 
+    for text in (TRIED_BUT_NOT_TRIED, NOTHING_TRIED_BUT_HELPED):
+        yield 0, "gettext", text, ["treatments_tried and treatment_result disagree"]
     for question in QUESTIONS:
         comment = [f"question {question.id}"]
         for text in (question.label, question.hint, question.error):

@@ -26,21 +26,23 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": PROBLEM}}}
 
 
-def document(version: str, emergency_flags: list[str]) -> dict[str, Any]:
+def document(version: str, emergency_flags: list[list[str]]) -> dict[str, Any]:
     """Return the OpenAPI document for POST /api/v1/assessments.
 
-    `emergency_flags` are the red flags that on their own mean an emergency:
-    with one of them, the first two answers are enough.
+    `emergency_flags` are the sets of red flags that on their own mean an
+    emergency: with all of one set ticked, the first two answers are enough.
     """
+    ticked = [{"allOf": [{"contains": {"const": flag}} for flag in flags]} for flags in emergency_flags]
     answers = {
         "type": "object",
         "additionalProperties": False,
         "description": "Answer ids and values of questionnaire.md. Every answer is needed, except that when "
-        f"{' and '.join(SCREENING_IDS)} already mean an emergency, those two are enough.",
+        f"{' and '.join(SCREENING_IDS)} already mean an emergency, those two are enough. "
+        "treatment_result is 'not_tried' exactly when treatments_tried is empty; otherwise both get an error.",
         "properties": {question.id: _answer_schema(question) for question in QUESTIONS},
         "anyOf": [
             {"required": [question.id for question in QUESTIONS]},
-            {"required": list(SCREENING_IDS), "properties": {"red_flags": {"contains": {"enum": emergency_flags}}}},
+            {"required": list(SCREENING_IDS), "properties": {"red_flags": {"anyOf": ticked}}},
         ],
     }
     text = {"type": "string"}
@@ -86,7 +88,10 @@ def document(version: str, emergency_flags: list[str]) -> dict[str, Any]:
         "required": ["errors"],
         "properties": {
             "errors": {"type": "object", "additionalProperties": text},
-            "assessment": {**assessment, "description": "Given when the first two answers mean an emergency."},
+            "assessment": {
+                **assessment,
+                "description": "Given when the valid answers already mean an emergency: it is never held back.",
+            },
         },
     }
     return {

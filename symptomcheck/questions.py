@@ -117,9 +117,9 @@ QUESTIONS: tuple[Question, ...] = (
             ),
             Choice(
                 "neuro_deficit",
-                "Weakness, numbness or trouble speaking that came on fast",
-                "Or a drooping face or eyelid. Slurred or mixed-up speech. Trouble swallowing. "
-                "Loss of balance. Double vision. A seizure, fainting or confusion.",
+                "New weakness, numbness or trouble speaking",
+                "Whether it came on quickly or slowly. Or a drooping face or eyelid. Slurred or mixed-up speech. "
+                "Trouble swallowing. Loss of balance. Double vision. A seizure, fainting or confusion.",
             ),
             Choice(
                 "fever_stiff_neck",
@@ -157,9 +157,13 @@ QUESTIONS: tuple[Question, ...] = (
             Choice("progressive", "The headache started in the last 3 months and keeps getting worse"),
             Choice(
                 "myelopathy",
-                "Over weeks, your hands got clumsy, numb or tingly, or walking got harder",
-                "Or new problems with your bladder or bowels. "
-                "If this came on suddenly, select the sign about weakness.",
+                "Over weeks or months, your hands got clumsy, numb or tingly, or walking got harder",
+                "Or it got harder to keep your balance.",
+            ),
+            Choice(
+                "bladder_bowel",
+                "New trouble with your bladder or bowels, or new numbness between your legs",
+                "For example, leaking pee or poop, or not being able to go.",
             ),
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),
@@ -318,8 +322,33 @@ BY_ID: Mapping[str, Question] = {question.id: question for question in QUESTIONS
 SCREENING_IDS: tuple[str, ...] = ("age_band", "red_flags")
 
 
+# Answers that must agree: `treatment_result` is `not_tried` exactly when
+# `treatments_tried` is empty. Each message names both questions.
+TRIED_BUT_NOT_TRIED = (
+    "You selected what you have tried, and also 'I have not tried anything yet'. "
+    "Change your answer to 'What have you tried' or to 'How much did it help'."
+)
+NOTHING_TRIED_BUT_HELPED = (
+    "You selected nothing under 'What have you tried', but said under 'How much did it help' that it helped. "
+    "Select what you tried, or select 'I have not tried anything yet'."
+)
+DISAGREEING_PAIR = ("treatments_tried", "treatment_result")
+
+
+def disagreement(answers: Mapping[str, object]) -> str | None:
+    """Return why the treatments and their result contradict each other, or None when they agree."""
+    tried, result = (answers.get(answer_id) for answer_id in DISAGREEING_PAIR)
+    if not isinstance(tried, list) or not isinstance(result, str):
+        return None  # not both given yet
+    if tried and result == "not_tried":
+        return TRIED_BUT_NOT_TRIED
+    if not tried and result != "not_tried":
+        return NOTHING_TRIED_BUT_HELPED
+    return None
+
+
 def check_answers(raw: Mapping[str, object]) -> dict[str, str]:
-    """Return an error message for each answer that is unknown or malformed."""
+    """Return an error message for each answer that is unknown, malformed or contradicts another."""
     errors: dict[str, str] = {}
     for answer_id, value in raw.items():
         question = BY_ID.get(answer_id)
@@ -329,6 +358,8 @@ def check_answers(raw: Mapping[str, object]) -> dict[str, str]:
         problem = question.check(value)
         if problem:
             errors[answer_id] = problem
+    if not errors.keys() & set(DISAGREEING_PAIR) and (problem := disagreement(raw)):
+        errors.update(dict.fromkeys(DISAGREEING_PAIR, problem))
     return errors
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.helpers import PUBLISHED_RULES, RULES_VERSION
 from tests.test_engine import COMPLETE
 
 URL = "/api/v1/assessments"
@@ -30,8 +31,8 @@ def test_assessment_returns_the_whole_suggestion(client: FlaskClient) -> None:
     } in body["reasons"]
     assert "not a diagnosis" in body["disclaimer"]
     assert "call 911" in body["disclaimer"]
-    assert body["rules_version"] == "2026.11.1"
-    assert body["rules_reviewed_on"] == "2026-11-25"
+    assert body["rules_version"] == RULES_VERSION
+    assert body["rules_reviewed_on"] == PUBLISHED_RULES.reviewed_on.isoformat()
 
 
 def test_emergency_needs_only_the_first_two_answers(client: FlaskClient) -> None:
@@ -127,3 +128,27 @@ def test_deeply_nested_json_is_a_400_not_a_crash(client: FlaskClient) -> None:
     response = client.post(URL, data="[" * 100_000, content_type="application/json")
     assert response.status_code in {400, 413}
     assert response.is_json
+
+
+def test_contradicting_treatments_get_an_error_under_both_ids(client: FlaskClient) -> None:
+    answers = {**COMPLETE, "treatments_tried": [], "treatment_result": "good_relief"}
+    response = client.post(URL, json={"answers": answers})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"treatments_tried", "treatment_result"}
+    assert "What have you tried" in errors["treatment_result"]
+
+
+def test_an_emergency_without_an_age_is_still_answered(client: FlaskClient) -> None:
+    response = client.post(URL, json={"answers": {"red_flags": ["bladder_bowel"]}})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["errors"] == {"age_band": "Answer this question."}
+    assert body["assessment"]["level"] == "emergency"
+
+
+def test_the_injury_and_vomiting_pair_needs_only_the_first_two_answers(client: FlaskClient) -> None:
+    answers = {"age_band": "50_plus", "red_flags": ["recent_injury", "wakes_with_vomiting"]}
+    response = client.post(URL, json={"answers": answers})
+    assert response.status_code == 200
+    assert response.get_json()["level"] == "emergency"

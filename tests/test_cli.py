@@ -9,8 +9,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from symptomcheck import vignettes
 from symptomcheck.cli import rules
-from tests.helpers import CLINICAL, ROOT, RULES_FILE
+from tests.helpers import CLINICAL, ROOT, RULES_FILE, RULES_VERSION
 
 INVALID = Path(__file__).parent / "rules" / "invalid"
 VIGNETTES = str(CLINICAL / "vignettes.yaml")
@@ -34,7 +35,7 @@ def lower_a_rule(tmp_path: Path, red_flag: str) -> Path:
 def test_check_passes_the_real_rules() -> None:
     code, out, _ = run("check", str(RULES_FILE))
     assert code == 0
-    assert out.startswith(f"{RULES_FILE}: OK, version 2026.11.1,")
+    assert out.startswith(f"{RULES_FILE}: OK, version {RULES_VERSION},")
 
 
 def test_check_prints_each_problem_with_its_line() -> None:
@@ -48,7 +49,8 @@ def test_check_prints_each_problem_with_its_line() -> None:
 def test_test_runs_vignettes_and_passes() -> None:
     code, out, _ = run("test", VIGNETTES)
     assert code == 0
-    assert out.strip().endswith("16 of 16 vignettes match.")
+    count = len(vignettes.load(VIGNETTES))
+    assert out.strip().endswith(f"{count} of {count} vignettes match.")
 
 
 def test_test_prints_each_mismatch_with_the_rules_that_fired(tmp_path: Path) -> None:
@@ -69,16 +71,19 @@ def test_test_prints_each_mismatch_with_the_rules_that_fired(tmp_path: Path) -> 
 
 def test_diff_shows_every_case_that_would_change(tmp_path: Path) -> None:
     changed = tmp_path / "rules.yaml"
-    text = RULES_FILE.read_text(encoding="utf-8").replace('version: "2026.11.1"', 'version: "2026.11.2"')
+    text = RULES_FILE.read_text(encoding="utf-8").replace(f'version: "{RULES_VERSION}"', 'version: "2099.1.1"')
     changed.write_text(text.replace("at_least: [pain_intensity, 4]", "at_least: [pain_intensity, 7]"), encoding="utf-8")
     code, out, _ = run("diff", str(RULES_FILE), str(changed), VIGNETTES)
     assert code == 1
     assert "CHANGED v07-classic-cgh-failed-pt: no longer fires: routine-more-than-mild-pain\n" in out
-    assert out.strip().endswith("cases would change (version 2026.11.1 -> 2026.11.2).")
-    assert "12 of 16 cases would change" in out
+    assert out.strip().endswith(f"cases would change (version {RULES_VERSION} -> 2099.1.1).")
+    cases = vignettes.load(VIGNETTES)
+    in_between = [case for case in cases if 4 <= case.answers.get("pain_intensity", -1) < 7]
+    assert in_between  # the clinic's cases must sit on both sides of the changed threshold
+    assert f"{len(in_between)} of {len(cases)} cases would change" in out
     code, out, _ = run("diff", str(RULES_FILE), str(RULES_FILE), VIGNETTES)
     assert code == 0
-    assert "0 of 16 cases would change" in out
+    assert f"0 of {len(cases)} cases would change" in out
 
 
 def test_diff_flags_a_case_that_becomes_less_urgent(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from symptomcheck import ruleset
 from symptomcheck.conditions import Derived
 from symptomcheck.engine import REQUIRED, InvalidAnswers, assess, assess_submission, stops_early
 from symptomcheck.ruleset import RuleSet
+from tests.helpers import RULES_VERSION
 
 VALID = Path(__file__).parent / "rules" / "valid"
 
@@ -131,7 +132,7 @@ def test_notes_can_depend_on_level_and_pattern(rules: RuleSet) -> None:
 
 
 def test_result_carries_the_rule_set_version(rules: RuleSet) -> None:
-    assert assess(rules, COMPLETE).rules_version == rules.version == "2026.11.1"
+    assert assess(rules, COMPLETE).rules_version == rules.version == RULES_VERSION
 
 
 def test_screening_answers_alone_settle_an_emergency(rules: RuleSet) -> None:
@@ -179,3 +180,27 @@ def test_every_red_flag_value_is_watched_by_a_level_rule(rules: RuleSet) -> None
 
     watched = {value for rule in rules.rules if rule.level for value in rule.condition.values_of("red_flags")}
     assert watched == set(BY_ID["red_flags"].values)
+
+
+@pytest.mark.parametrize(
+    "flags", [["bladder_bowel"], ["recent_injury", "wakes_with_vomiting"], ["myelopathy", "bladder_bowel"]]
+)
+def test_new_emergency_flags_stop_early(rules: RuleSet, flags: list[str]) -> None:
+    screening = {"age_band": "under_18", "red_flags": flags}
+    assert stops_early(rules, screening)
+    assert assess_submission(rules, screening).level.id == "emergency"
+
+
+def test_an_emergency_from_a_later_page_stops_there(rules: RuleSet) -> None:
+    so_far = {"age_band": "18_49", "red_flags": ["pregnant_postpartum"], "migraine_features": ["visual_aura"]}
+    assert not stops_early(rules, {key: so_far[key] for key in ("age_band", "red_flags")})
+    assert stops_early(rules, so_far)
+    result = assess_submission(rules, so_far)
+    assert result.level.id == "emergency"
+    assert "emergency-pregnant-and-sight-change" in [rule.id for rule in result.fired]
+
+
+def test_contradicting_treatments_are_refused_under_both_ids(rules: RuleSet) -> None:
+    with pytest.raises(InvalidAnswers) as caught:
+        assess_submission(rules, {**COMPLETE, "treatments_tried": ["injections"], "treatment_result": "not_tried"})
+    assert set(caught.value.errors) == {"treatments_tried", "treatment_result"}

@@ -24,7 +24,7 @@ from symptomcheck import inquiries
 from symptomcheck.forms import PHONE_EXAMPLE
 from symptomcheck.models import AuditEntry, ContactRequest, RequestEvent, Staff, db
 from symptomcheck.questions import BY_ID
-from tests.helpers import check_page, text_of
+from tests.helpers import RULES_VERSION, check_page, text_of
 from tests.test_engine import COMPLETE
 from tests.test_journey import Patient
 
@@ -82,7 +82,7 @@ def test_a_request_is_stored_with_its_suggestion_and_version(storage_app: Flask)
     assert (row.name, row.phone, row.email) == ("Ada Lovelace", "+12025550143", "Ada@example.org")
     assert row.source == "web"
     assert row.answers == {**COMPLETE, "red_flags": ["progressive"]}
-    assert (row.level, row.level_rank, row.pattern, row.rules_version) == ("soon", 2, "cgh_likely", "2026.11.1")
+    assert (row.level, row.level_rank, row.pattern, row.rules_version) == ("soon", 2, "cgh_likely", RULES_VERSION)
     assert row.reasons[0] == {
         "rule": "soon-getting-worse",
         "text": "Your headache started in the last 3 months and keeps getting worse.",
@@ -203,7 +203,7 @@ def test_status_workflow_notes_and_audit(storage_app: Flask, staff_client: Flask
     assert "+1 202-555-0143" in text_of(page)
     assert page.find("a", href="tel:+12025550143") is not None
     assert "Book a regular visit." in text_of(page)
-    assert "Rule set version 2026.11.1" in text_of(page)
+    assert f"Rule set version {RULES_VERSION}" in text_of(page)
     assert {radio["value"] for radio in page.select("input[name=status]")} == {"contacted", "closed"}
 
     token = page.find("input", attrs={"name": "csrf_token"})["value"]
@@ -266,7 +266,7 @@ def test_csv_export_field_by_field(storage_app: Flask, staff_client: FlaskClient
         "morning",
     )
     assert (record["level"], record["pattern"], record["rules_version"], record["status"]) == (
-        "routine", "cgh_likely", "2026.11.1", "new")  # fmt: skip
+        "routine", "cgh_likely", RULES_VERSION, "new")  # fmt: skip
     assert record["age_band"] == "18_49"
     assert record["red_flags"] == ""
     assert record["pain_intensity"] == "5"

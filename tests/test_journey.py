@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.helpers import check_page, text_of
+from tests.helpers import RULES_VERSION, check_page, text_of
 from tests.test_engine import COMPLETE
 
 NECK = ("neck_origin", "headache_side", "movement_trigger", "posture_trigger", "neck_pressure_trigger",
@@ -94,7 +94,7 @@ def test_full_journey_to_each_level(patient: Patient, change: dict[str, Any], le
     assert page.h1.get_text(strip=True).startswith(level_title)
     text = text_of(page)
     assert "not a diagnosis" in text
-    assert "Rule set version 2026.11.1" in text
+    assert f"Rule set version {RULES_VERSION}" in text
     assert "share" in text  # the pattern sentence
 
 
@@ -333,3 +333,28 @@ def test_on_a_get_care_today_result_the_contact_offer_is_not_the_main_button(
     link = patient.read("/result").find("a", href="/contact")
     assert link is not None
     assert ("button--secondary" in link["class"]) is secondary
+
+
+def test_contradicting_treatments_are_refused_on_the_page(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    response = patient.submit(
+        "/questions/treatment",
+        {"treatments_tried": ["injections"], "treatment_result": "not_tried", "pain_relief_days": "2"},
+    )
+    assert response.status_code == 200
+    page = check_page(response.data)
+    assert "What have you tried" in text_of(page)
+    error = page.find(id="treatment_result-error")
+    assert error is not None and "I have not tried anything yet" in error.get_text()
+
+
+def test_a_sight_change_in_pregnancy_stops_after_the_headache_page(patient: Patient) -> None:
+    answers = {**COMPLETE, "red_flags": ["pregnant_postpartum"], "migraine_features": ["visual_aura"]}
+    patient.answer("about-you", answers, ("age_band",))
+    patient.submit("/questions/warning-signs", {"red_flags": answers["red_flags"]})
+    patient.answer("neck", answers, NECK)
+    response = patient.answer("headaches", answers, HEADACHES)
+    assert response.location == "/result"
+    page = patient.read("/result")
+    assert page.h1 is not None and page.h1.get_text(strip=True).startswith("Call 911")
+    assert "flashing lights or zigzag lines" in text_of(page)

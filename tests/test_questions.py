@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from symptomcheck.questions import BY_ID, QUESTIONS, Kind, check_answers, missing_answers
+from symptomcheck.questions import (
+    BY_ID,
+    NOTHING_TRIED_BUT_HELPED,
+    QUESTIONS,
+    TRIED_BUT_NOT_TRIED,
+    Kind,
+    check_answers,
+    missing_answers,
+)
 from tests.helpers import CLINICAL
 
 
@@ -39,7 +47,7 @@ def contract() -> dict[str, tuple[str, tuple[str, ...], tuple[int, int] | None]]
 
 def test_contract_is_read() -> None:
     assert len(contract()) == len(QUESTIONS) == 18
-    assert len(contract()["red_flags"][1]) == 15
+    assert len(contract()["red_flags"][1]) == 16
 
 
 @pytest.mark.parametrize("answer_id", list(contract()))
@@ -101,3 +109,37 @@ def test_check_answers_accepts_every_listed_value() -> None:
 def test_missing_answers_keeps_question_order() -> None:
     assert missing_answers({"red_flags": []})[:3] == ["age_band", "neck_origin", "headache_side"]
     assert missing_answers({"red_flags": []}, ("age_band", "red_flags")) == ["age_band"]
+
+
+@pytest.mark.parametrize(
+    ("tried", "result", "message"),
+    [
+        (["physical_therapy"], "not_tried", TRIED_BUT_NOT_TRIED),
+        ([], "partial_relief", NOTHING_TRIED_BUT_HELPED),
+        ([], "good_relief", NOTHING_TRIED_BUT_HELPED),
+    ],
+)
+def test_treatments_and_their_result_must_agree(tried: list[str], result: str, message: str) -> None:
+    errors = check_answers({"treatments_tried": tried, "treatment_result": result})
+    assert errors == {"treatments_tried": message, "treatment_result": message}
+    assert "What have you tried" in message and "How much did it help" in message
+
+
+@pytest.mark.parametrize(("tried", "result"), [([], "not_tried"), (["injections"], "no_relief")])
+def test_treatments_that_agree_pass(tried: list[str], result: str) -> None:
+    assert check_answers({"treatments_tried": tried, "treatment_result": result}) == {}
+
+
+def test_a_malformed_treatment_answer_is_reported_alone() -> None:
+    errors = check_answers({"treatments_tried": "rest", "treatment_result": "not_tried"})
+    assert list(errors) == ["treatments_tried"]
+    assert "Must be a list" in errors["treatments_tried"]
+
+
+def test_the_weakness_sign_does_not_narrow_to_sudden_signs() -> None:
+    flags = {choice.value: choice for choice in BY_ID["red_flags"].choices}
+    words = f"{flags['neuro_deficit'].label} {flags['neuro_deficit'].hint}".lower()
+    assert "came on fast" not in words and "slowly" in words
+    hands = f"{flags['myelopathy'].label} {flags['myelopathy'].hint}".lower()
+    assert "suddenly" not in hands and "bladder" not in hands
+    assert "bladder" in flags["bladder_bowel"].label.lower()

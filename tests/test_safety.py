@@ -36,7 +36,7 @@ SAFETY = settings(max_examples=600, deadline=None, suppress_health_check=[Health
 
 def floor(flag: str, answers: dict[str, Any]) -> str:
     """Return the least urgent level triage.md allows for one red flag."""
-    if flag in {"thunderclap", "neuro_deficit", "fever_stiff_neck", "vision_loss", "painful_red_eye"}:
+    if flag in {"thunderclap", "neuro_deficit", "fever_stiff_neck", "vision_loss", "painful_red_eye", "bladder_bowel"}:
         return "emergency"
     if flag in {"recent_injury", "fever", "pregnant_postpartum", "myelopathy"}:
         return "urgent"
@@ -46,6 +46,25 @@ def floor(flag: str, answers: dict[str, Any]) -> str:
         new = answers.get("duration") == "under_1_month" or "fever" in answers["red_flags"]
         return "urgent" if new else "soon"
     return "soon"  # positional_or_strain, wakes_with_vomiting, progressive, weight_loss_night_sweats
+
+
+def pair_floor(answers: dict[str, Any]) -> str | None:
+    """Return "emergency" when one of triage.md's pairs holds (each worse together than alone)."""
+    flags = set(answers["red_flags"])
+    pairs = (
+        "fever" in flags and answers.get("neck_stiffness") == "yes",
+        {"recent_injury", "wakes_with_vomiting"} <= flags,
+        "pregnant_postpartum" in flags and "visual_aura" in answers.get("migraine_features", ()),
+    )
+    return "emergency" if any(pairs) else None
+
+
+def triage_floor(answers: dict[str, Any]) -> int:
+    """Return the rank of the least urgent level triage.md allows for all the red flags and pairs together."""
+    floors = [RANK[floor(flag, answers)] for flag in answers["red_flags"]]
+    if pair := pair_floor(answers):
+        floors.append(RANK[pair])
+    return min(floors, default=len(RANK))
 
 
 def level(rules: RuleSet, answers: dict[str, Any]) -> int:
@@ -69,16 +88,27 @@ def test_each_red_flag_reaches_at_least_its_triage_level(answers: dict[str, Any]
 @SAFETY
 @given(complete_answers)
 def test_every_red_flag_in_a_set_is_respected(answers: dict[str, Any]) -> None:
-    strictest = min((RANK[floor(flag, answers)] for flag in answers["red_flags"]), default=len(RANK))
-    assert level(RULES, answers) <= strictest
+    assert level(RULES, answers) <= triage_floor(answers)
+
+
+@SAFETY
+@given(complete_answers, st.sampled_from(["fever_stiff", "injury_vomiting", "pregnant_sight"]))
+def test_each_pair_reaches_emergency(answers: dict[str, Any], pair: str) -> None:
+    flags, more = {
+        "fever_stiff": (["fever"], {"neck_stiffness": "yes"}),
+        "injury_vomiting": (["recent_injury", "wakes_with_vomiting"], {}),
+        "pregnant_sight": (["pregnant_postpartum"], {"migraine_features": ["visual_aura"]}),
+    }[pair]
+    answers = {**answers, **more, "red_flags": sorted({*answers["red_flags"], *flags})}
+    assert assess(RULES, answers).level.id == "emergency"
 
 
 @SAFETY
 @given(st.sampled_from(BY_ID["age_band"].values), st.lists(st.sampled_from(RED_FLAGS), min_size=1, unique=True))
 def test_emergency_flags_stop_early_and_the_stop_is_final(age_band: str, flags: list[str]) -> None:
     screening = {"age_band": age_band, "red_flags": flags}
-    emergency_flag = any(floor(flag, screening) == "emergency" for flag in flags)
-    assert (assess(RULES, screening).level.id == "emergency") == emergency_flag
+    emergency = triage_floor(screening) == RANK["emergency"]
+    assert (assess(RULES, screening).level.id == "emergency") == emergency
 
 
 @SAFETY
@@ -99,14 +129,17 @@ def test_complete_answers_always_reach_a_rule_and_a_pattern(answers: dict[str, A
 
 @SAFETY
 @given(complete_answers)
-def test_self_care_only_when_triage_allows_it(answers: dict[str, Any]) -> None:
-    if assess(RULES, answers).level.id != "self_care":
-        return
-    assert answers["red_flags"] == []
-    assert answers["duration"] == "under_1_month"
-    assert answers["pain_intensity"] <= 3
-    assert answers["headache_days"] <= 4
-    assert answers["age_band"] == "18_49"
+def test_self_care_exactly_when_the_triage_row_holds(answers: dict[str, Any]) -> None:
+    row = (
+        answers["duration"] == "under_1_month"
+        and answers["pain_intensity"] <= 3
+        and answers["headache_days"] <= 4
+        and answers["red_flags"] == []
+        and answers["age_band"] == "18_49"  # 18 or over, and not 50 or over with a new headache
+        and answers["impact"] == []
+        and answers["pain_relief_days"] < 10
+    )
+    assert (assess(RULES, answers).level.id == "self_care") == row
 
 
 @SAFETY
