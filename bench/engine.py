@@ -13,14 +13,14 @@ import sys
 import timeit
 from pathlib import Path
 
-from symptomcheck import ruleset, vignettes
-from symptomcheck.engine import assess
+from symptomcheck.rules import loader, vignettes
+from symptomcheck.rules.engine import assess
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(runs: int = 5_000) -> None:
-    rules = ruleset.load(ROOT / "rules.yaml")
+    rules = loader.load(ROOT / "rules.yaml")
     files = [
         ROOT.parent / "shared" / "clinical" / "vignettes.yaml",
         *sorted((ROOT / "tests" / "vignettes").glob("*.yaml")),

@@ -35,18 +35,13 @@ from sqlalchemy.engine import make_url
 from bench import engine
 from bench.server import ROOT, gunicorn
 from bench.visitor import PAGES, Visitor, send_contact_requests
+from examples import COMPLETE
 from symptomcheck import create_app
-from symptomcheck.models import ContactRequest, db
+from symptomcheck.records.models import ContactRequest, db
 
 LUA = Path(__file__).resolve().parent / "post.lua"
 DEFAULT_POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/symptomcheck_bench"
-ANSWERS = {
-    "age_band": "18_49", "red_flags": [], "neck_origin": "yes", "headache_side": "one_side_always_same",
-    "movement_trigger": "yes", "posture_trigger": "yes", "neck_pressure_trigger": "no", "neck_stiffness": "yes",
-    "radiation": [], "neck_injury_history": "no", "migraine_features": [], "duration": "over_3_months",
-    "headache_days": 8, "pain_intensity": 6, "impact": [], "treatments_tried": [], "treatment_result": "not_tried",
-    "pain_relief_days": 2,
-}  # fmt: skip
+ANSWERS = COMPLETE
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 

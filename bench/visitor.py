@@ -11,18 +11,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from examples import COMPLETE, page_posts
+
 CSRF_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 # One complete set of answers that leads to a routine booking, page by page.
-PAGES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("about-you", {"age_band": "18_49"}),
-    ("warning-signs", {"no_red_flags": "y"}),
-    ("neck", {"neck_origin": "yes", "headache_side": "one_side_always_same", "movement_trigger": "yes",
-              "posture_trigger": "yes", "neck_pressure_trigger": "no", "neck_stiffness": "yes"}),
-    ("headaches", {"duration": "over_3_months", "headache_days": "8", "pain_intensity": "6",
-                   "neck_injury_history": "no"}),
-    ("treatment", {"treatment_result": "not_tried", "pain_relief_days": "2"}),
-)  # fmt: skip
+PAGES = page_posts(COMPLETE)
 CONTACT = {"name": "Load Test", "phone": "202 555 0143", "email": "", "preferred_time": "any", "consent": "y"}
 
 

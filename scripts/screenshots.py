@@ -22,19 +22,18 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from examples import reaching
 from symptomcheck import create_app
-from symptomcheck.forms import NONE_OF_THESE
-from symptomcheck.questions import BY_ID
-from symptomcheck.views import STEPS
+from symptomcheck.patient.forms import NONE_OF_THESE, PAGES
+from symptomcheck.rules.questions import BY_ID
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, click_label, fill_step, serve
 from tests.helpers import RULES_FILE
-from tests.test_engine import COMPLETE as ROUTINE  # answers that lead to "Book a regular visit."
 
 WIDTHS = (360, 1280)
 HEIGHT = {360: 740, 1280: 800}
 PRINT_WIDTH = round((8.5 - 2 * 0.4) * 96)  # CSS pixels across a Letter page inside 0.4in margins
 
-# The other levels a full journey can reach: level -> (result heading, answers changed from ROUTINE).
+# The other levels a full journey can reach: level -> (result heading, answers changed from reaching("routine")).
 OTHER_LEVELS: dict[str, tuple[str, dict[str, Any]]] = {
     "urgent": ("Get medical care today.", {"red_flags": ["fever"]}),
     "soon": ("See a doctor within about a week.", {"red_flags": ["progressive"]}),
@@ -101,7 +100,7 @@ def journey(browser: Browser, base_url: str, width: int, shot: Shooter) -> Page:
     press_continue(page)
     expect(page.locator(".error-summary")).to_be_visible()
     shot(page, "about-you-error")
-    fill_step(page, STEPS[0], ROUTINE)
+    fill_step(page, PAGES[0], reaching("routine"))
     press_continue(page)
     shot(page, "warning-signs")
     fever = BY_ID["red_flags"].choice_label("fever")
@@ -112,10 +111,10 @@ def journey(browser: Browser, base_url: str, width: int, shot: Shooter) -> Page:
     shot(page, "warning-signs-both-ticked")
     click_label(page, "red_flags", fever)  # untick the sign, keep "None of these"
     press_continue(page)
-    for step in STEPS[2:]:
+    for step in PAGES[2:]:
         expect(page).to_have_url(re.compile(f"/questions/{step.slug}$"))
         shot(page, step.slug)
-        fill_step(page, step, ROUTINE)
+        fill_step(page, step, reaching("routine"))
         press_continue(page)
     expect(page).to_have_url(re.compile("/check-answers$"))
     shot(page, "check-answers")
@@ -125,7 +124,7 @@ def journey(browser: Browser, base_url: str, width: int, shot: Shooter) -> Page:
 
     emergency = new_page()
     emergency.goto("/questions/about-you")
-    fill_step(emergency, STEPS[0], ROUTINE)
+    fill_step(emergency, PAGES[0], reaching("routine"))
     press_continue(emergency)
     click_label(emergency, "red_flags", BY_ID["red_flags"].choice_label("thunderclap"))
     press_continue(emergency)
@@ -137,8 +136,8 @@ def journey(browser: Browser, base_url: str, width: int, shot: Shooter) -> Page:
     for level, (heading, change) in OTHER_LEVELS.items():
         other = new_page()
         other.goto("/questions/about-you")
-        answers = {**ROUTINE, **change}
-        for step in STEPS:
+        answers = {**reaching("routine"), **change}
+        for step in PAGES:
             fill_step(other, step, answers)
             press_continue(other)
         other.get_by_role("link", name="See the result").click()

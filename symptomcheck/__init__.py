@@ -6,26 +6,35 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from symptomcheck import ruleset
-from symptomcheck.cli import default_rules_file
-from symptomcheck.problems import RuleFileError
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; refuse to start with a rule file that has any problem."""
+    # Imported here, not at the top: `import symptomcheck.rules` must load no web framework.
+    from flask import Flask
+
+    from symptomcheck import commands
+    from symptomcheck.patient import api
+    from symptomcheck.patient import views as patient_views
+    from symptomcheck.records import storage
+    from symptomcheck.rules import loader
+    from symptomcheck.rules.problems import RuleFileError
+    from symptomcheck.staff import views as staff_views
+    from symptomcheck.web import errors, i18n, security
+
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(
         SECRET_KEY=None,
         CLINIC_NAME="Resolution Spine & Joint",
         CLINIC_PHONE="",
         EMERGENCY_NUMBER="911",
-        RULES_FILE=default_rules_file(),
+        RULES_FILE=str(loader.PUBLISHED_RULES_FILE),  # SYMPTOMCHECK_RULES_FILE overrides it
         # A patient may leave a page open for hours: the CSRF token lives as
         # long as the browser session instead of expiring after an hour.
         WTF_CSRF_TIME_LIMIT=None,
@@ -52,20 +61,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     try:
-        app.extensions["symptomcheck_rules"] = ruleset.load(app.config["RULES_FILE"])
+        app.extensions["symptomcheck_rules"] = loader.load(app.config["RULES_FILE"])
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
-
-    from symptomcheck import api, commands, errors, i18n, security, staff, storage, views
 
     security.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)
-    staff.login_manager.init_app(app)
-    app.register_blueprint(views.bp)
+    staff_views.login_manager.init_app(app)
+    app.register_blueprint(patient_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.fhir_bp)
-    app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_views.bp)
     errors.register(app)
     commands.register(app)
     return app

@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import click
 
-from symptomcheck import ruleset as ruleset_module
-from symptomcheck import vignettes as vignettes_module
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission
-from symptomcheck.problems import RuleFileError
-from symptomcheck.ruleset import RuleSet
-
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules.yaml"
+from symptomcheck.rules import loader, vignettes
+from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.problems import RuleFileError
 
 
 def default_rules_file() -> str:
-    """Return the rule file the app uses: SYMPTOMCHECK_RULES_FILE or the project's rules.yaml."""
-    return os.environ.get("SYMPTOMCHECK_RULES_FILE", str(DEFAULT_RULES))
+    """Return the rule file the app uses: SYMPTOMCHECK_RULES_FILE or the published rules.yaml."""
+    return os.environ.get("SYMPTOMCHECK_RULES_FILE", str(loader.PUBLISHED_RULES_FILE))
 
 
 @click.group("rules")
@@ -35,7 +31,7 @@ def rules() -> None:
 
 def _load_or_exit(path: str) -> RuleSet:
     try:
-        return ruleset_module.load(path)
+        return loader.load(path)
     except RuleFileError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -43,10 +39,10 @@ def _load_or_exit(path: str) -> RuleSet:
         raise SystemExit(1) from exc
 
 
-def _vignettes_or_exit(paths: tuple[str, ...]) -> list[vignettes_module.Vignette]:
+def _vignettes_or_exit(paths: tuple[str, ...]) -> list[vignettes.Vignette]:
     try:
-        return [case for path in paths for case in vignettes_module.load(path)]
-    except vignettes_module.VignetteFileError as exc:
+        return [case for path in paths for case in vignettes.load(path)]
+    except vignettes.VignetteFileError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(2) from exc
 
@@ -61,15 +57,15 @@ def check(file: str | None) -> None:
 
 
 @rules.command("test")
-@click.argument("vignettes", nargs=-1, required=True)
+@click.argument("case_files", nargs=-1, required=True, metavar="VIGNETTES...")
 @click.option("--rules", "rules_file", help="The rule file to test (default: the app's).")
-def test(vignettes: tuple[str, ...], rules_file: str | None) -> None:
+def test(case_files: tuple[str, ...], rules_file: str | None) -> None:
     """Run vignette files and print each case whose suggestion differs."""
     loaded = _load_or_exit(rules_file or default_rules_file())
-    cases = _vignettes_or_exit(vignettes)
+    cases = _vignettes_or_exit(case_files)
     failures = 0
     for case in cases:
-        problem = vignettes_module.mismatch(loaded, case)
+        problem = vignettes.mismatch(loaded, case)
         if problem:
             failures += 1
             click.echo(f"MISMATCH {case.id}: {problem}")
@@ -80,14 +76,14 @@ def test(vignettes: tuple[str, ...], rules_file: str | None) -> None:
 @rules.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.argument("vignettes", nargs=-1)
+@click.argument("case_files", nargs=-1, metavar="[VIGNETTES]...")
 @click.option("--stored", is_flag=True, help="Also replay every stored contact request (needs the database).")
-def diff(old: str, new: str, vignettes: tuple[str, ...], stored: bool) -> None:
+def diff(old: str, new: str, case_files: tuple[str, ...], stored: bool) -> None:
     """Show every case whose suggestion would change from OLD to NEW."""
-    if not vignettes and not stored:
+    if not case_files and not stored:
         raise click.UsageError("give vignette files, --stored, or both")
     old_rules, new_rules = _load_or_exit(old), _load_or_exit(new)
-    cases = [(case.id, case.answers) for case in _vignettes_or_exit(vignettes)]
+    cases = [(case.id, case.answers) for case in _vignettes_or_exit(case_files)]
     if stored:
         cases += _stored_cases()
     changed = 0
@@ -102,12 +98,14 @@ def diff(old: str, new: str, vignettes: tuple[str, ...], stored: bool) -> None:
 
 def _stored_cases() -> list[tuple[str, Mapping[str, Any]]]:
     """Return each stored request as a case named by its reference."""
-    from symptomcheck import create_app, inquiries
-    from symptomcheck.models import db
+    from symptomcheck import create_app
+    from symptomcheck.records import contact_requests
+    from symptomcheck.records.models import db
 
     with create_app().app_context():
         try:
-            return [(f"request {reference}", answers) for reference, answers in inquiries.stored_answers()]
+            stored = contact_requests.stored_request_answers()
+            return [(f"request {reference}", answers) for reference, answers in stored]
         finally:
             db.session.remove()
             db.engine.dispose()
@@ -125,7 +123,7 @@ def _change(before: Result | str, after: Result | str) -> str | None:
     if isinstance(before, str) or isinstance(after, str):
         return None if before == after else f"{_headline(before)} -> {_headline(after)}"
     parts = []
-    if (before.level.id, vignettes_module.pattern_id(before)) != (after.level.id, vignettes_module.pattern_id(after)):
+    if (before.level.id, vignettes.pattern_id(before)) != (after.level.id, vignettes.pattern_id(after)):
         warning = " (LESS URGENT)" if after.level.rank > before.level.rank else ""
         parts.append(f"{_headline(before)} -> {_headline(after)}{warning}")
     old_rules, new_rules = [rule.id for rule in before.fired], [rule.id for rule in after.fired]
@@ -139,4 +137,4 @@ def _change(before: Result | str, after: Result | str) -> str | None:
 def _headline(result: Result | str) -> str:
     if isinstance(result, str):
         return result
-    return f"{result.level.id}/{vignettes_module.pattern_id(result) or 'no pattern'}"
+    return f"{result.level.id}/{vignettes.pattern_id(result) or 'no pattern'}"

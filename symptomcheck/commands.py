@@ -10,8 +10,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from symptomcheck import inquiries
-from symptomcheck.models import Staff, db
+from symptomcheck.records import contact_requests
+from symptomcheck.records.models import Staff, db
 
 staff_cli = AppGroup("staff", help="Manage front desk accounts.")
 requests_cli = AppGroup("requests", help="Manage stored contact requests.")
@@ -51,7 +51,7 @@ def purge_requests(older_than: str | None) -> None:
     from flask import current_app
 
     period = parse_period(older_than) if older_than else datetime.timedelta(days=current_app.config["RETENTION_DAYS"])
-    deleted = inquiries.purge(period)
+    deleted = contact_requests.purge(period)
     click.echo(f"Deleted {deleted} finished request(s) closed more than {period.days} day(s) ago.")
 
 

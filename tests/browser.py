@@ -26,15 +26,15 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from examples import COMPLETE
 from symptomcheck import create_app
-from symptomcheck.engine import stops_early
-from symptomcheck.forms import NONE_OF_THESE
-from symptomcheck.models import Staff, db
-from symptomcheck.questions import BY_ID, Kind
-from symptomcheck.ruleset import RuleSet
-from symptomcheck.views import STEPS, Step
+from symptomcheck.patient import forms
+from symptomcheck.patient.forms import NONE_OF_THESE
+from symptomcheck.records.models import Staff, db
+from symptomcheck.rules.engine import stops_early
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import BY_ID, Kind
 from tests.helpers import ROOT, RULES_FILE
-from tests.test_engine import COMPLETE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -237,13 +237,13 @@ def click_label(page: Page, answer_id: str, text: str) -> None:
     group(page, answer_id).locator("label").filter(has_text=re.compile(f"^{re.escape(text)}$")).click()
 
 
-def answer_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
+def answer_step(page: Page, step: forms.Page, answers: dict[str, Any]) -> None:
     """Answer one page as a person would, then press Continue."""
     fill_step(page, step, answers)
     page.get_by_role("button", name="Continue").click()
 
 
-def fill_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
+def fill_step(page: Page, step: forms.Page, answers: dict[str, Any]) -> None:
     """Fill in one page as a person would: click the words next to each box, type the numbers."""
     for answer_id in step.answer_ids:
         question, value = BY_ID[answer_id], answers[answer_id]
@@ -254,14 +254,14 @@ def fill_step(page: Page, step: Step, answers: dict[str, Any]) -> None:
         else:
             for item in value:
                 click_label(page, answer_id, question.choice_label(item))
-            if not value and answer_id in step.page.none_options:
+            if not value and answer_id in step.form.none_options:
                 click_label(page, answer_id, NONE_OF_THESE)
 
 
 def walk(
     page: Page,
     answers: dict[str, Any],
-    on_each_step: Callable[[Step], None] | None = None,
+    on_each_step: Callable[[forms.Page], None] | None = None,
     rules: RuleSet | None = None,
 ) -> None:
     """From the start page through the question pages to the result.
@@ -271,10 +271,10 @@ def walk(
     page.goto("/")
     page.get_by_role("link", name="Start now").click()
     given: dict[str, Any] = {}
-    for number, step in enumerate(STEPS, start=1):
+    for number, step in enumerate(forms.PAGES, start=1):
         expect(page).to_have_url(re.compile(f"/questions/{step.slug}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text(str(step.title))
-        expect(page.get_by_text(f"Step {number} of {len(STEPS)}")).to_be_visible()
+        expect(page.get_by_text(f"Step {number} of {len(forms.PAGES)}")).to_be_visible()
         if on_each_step:
             on_each_step(step)
         answer_step(page, step, answers)

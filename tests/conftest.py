@@ -11,15 +11,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from symptomcheck import create_app, ruleset
-from symptomcheck.models import db
-from symptomcheck.ruleset import RuleSet
+from symptomcheck import create_app
+from symptomcheck.records.models import db
+from symptomcheck.rules import loader
+from symptomcheck.rules.loader import RuleSet
 from tests.helpers import RULES_FILE, empty_tables
 
 
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
-    return ruleset.load(RULES_FILE)
+    return loader.load(RULES_FILE)
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from flask import Flask
 
-from symptomcheck import ruleset
-from symptomcheck.models import db
+from symptomcheck.records.models import db
+from symptomcheck.rules import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SYMPTOMCHECK_SHARED", ROOT.parent / "shared"))
 CLINICAL = SHARED / "clinical"
 RULES_FILE = ROOT / "rules.yaml"
 # Read from the published rules, so a clinical release edits no test.
-PUBLISHED_RULES = ruleset.load(RULES_FILE)
+PUBLISHED_RULES = loader.load(RULES_FILE)
 RULES_VERSION = PUBLISHED_RULES.version
 
 

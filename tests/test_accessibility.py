@@ -22,10 +22,11 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from symptomcheck import inquiries
-from symptomcheck.engine import assess
-from symptomcheck.ruleset import RuleSet
-from symptomcheck.views import STEPS, Step
+from examples import COMPLETE
+from symptomcheck.patient import forms
+from symptomcheck.records import contact_requests
+from symptomcheck.rules.engine import assess
+from symptomcheck.rules.loader import RuleSet
 from tests.browser import (
     ADMIN_NAME,
     ADMIN_PASSWORD,
@@ -39,7 +40,6 @@ from tests.browser import (
     send_contact_request,
     translate,
 )
-from tests.test_engine import COMPLETE
 
 pytest_plugins = ["tests.browser"]  # the browser, live_app, live_server, open_page and page fixtures
 pytestmark = pytest.mark.browser
@@ -71,13 +71,13 @@ class Visit:
         expect(self.page.get_by_role("heading", level=1)).to_have_text(self.t(text))
 
 
-def before(step: Step) -> dict[str, Any]:
+def before(step: forms.Page) -> dict[str, Any]:
     """The answers to the pages before this one, so that it opens empty."""
-    earlier = [answer_id for other in STEPS[: STEPS.index(step)] for answer_id in other.answer_ids]
+    earlier = [answer_id for other in forms.PAGES[: forms.PAGES.index(step)] for answer_id in other.answer_ids]
     return {answer_id: COMPLETE[answer_id] for answer_id in earlier}
 
 
-def question_page(step: Step, errors: bool) -> Callable[[Visit], None]:
+def question_page(step: forms.Page, errors: bool) -> Callable[[Visit], None]:
     def setup(visit: Visit) -> None:
         visit.answers(before(step))
         visit.page.goto(f"/questions/{step.slug}")
@@ -163,14 +163,14 @@ def staff_audit(visit: Visit) -> None:
 def phone_intake(visit: Visit) -> None:
     log_in(visit.page)
     visit.page.get_by_role("button", name="New phone intake").click()
-    visit.heading(str(STEPS[0].title))
+    visit.heading(str(forms.PAGES[0].title))
     expect(visit.page.get_by_text("Phone intake: you are answering for a caller.")).to_be_visible()
 
 
 PATIENT_PAGES: dict[str, Callable[[Visit], None]] = {
     "start": start,
-    **{f"question-{step.slug}": question_page(step, errors=False) for step in STEPS},
-    **{f"question-{step.slug}-errors": question_page(step, errors=True) for step in STEPS},
+    **{f"question-{step.slug}": question_page(step, errors=False) for step in forms.PAGES},
+    **{f"question-{step.slug}-errors": question_page(step, errors=True) for step in forms.PAGES},
     "check-answers": check_answers,
     **{f"result-{level}": result_page(level) for level in LEVEL_ANSWERS},
     "contact": contact,
@@ -199,8 +199,8 @@ def bring(visit: Visit, name: str) -> None:
 def stored_reference(live_app: Flask, rules: RuleSet) -> str:
     """A contact request in the queue, stored as the contact page stores one."""
     with live_app.app_context():
-        contact = inquiries.Contact("Ada Lovelace", "+12025550123", None, "afternoon")
-        return inquiries.create(assess(rules, COMPLETE), dict(COMPLETE), contact, "web").reference
+        contact = contact_requests.Contact("Ada Lovelace", "+12025550123", None, "afternoon")
+        return contact_requests.create(assess(rules, COMPLETE), dict(COMPLETE), contact, "web").reference
 
 
 @pytest.fixture

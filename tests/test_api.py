@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from examples import COMPLETE
 from tests.helpers import PUBLISHED_RULES, RULES_VERSION
-from tests.test_engine import COMPLETE
 
 URL = "/api/v1/assessments"
 

@@ -20,11 +20,12 @@ from flask import Flask
 from playwright.sync_api import Page, Request, expect
 from pypdf import PdfReader
 
-from symptomcheck import forms
-from symptomcheck.engine import assess
-from symptomcheck.questions import BY_ID
-from symptomcheck.ruleset import RuleSet
-from symptomcheck.views import STEPS
+from examples import COMPLETE
+from symptomcheck.patient import forms
+from symptomcheck.patient.forms import PAGES
+from symptomcheck.rules.engine import assess
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import BY_ID
 from tests.browser import (
     LEVEL_ANSWERS,
     STAFF_NAME,
@@ -40,7 +41,6 @@ from tests.browser import (
     walk,
 )
 from tests.helpers import RULES_VERSION
-from tests.test_engine import COMPLETE
 
 pytest_plugins = ["tests.browser"]  # the browser, live_app, live_server, open_page and page fixtures
 pytestmark = pytest.mark.browser
@@ -210,7 +210,7 @@ WIDEN = """(width) => {
   wide.textContent = "x";
   document.body.append(wide);
 }"""
-PATIENT_PAGES = ["start", *(step.slug for step in STEPS), "check-answers", "result", "contact", "contact-sent"]
+PATIENT_PAGES = ["start", *(step.slug for step in PAGES), "check-answers", "result", "contact", "contact-sent"]
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -226,7 +226,7 @@ def test_patient_pages_do_not_scroll_sideways(open_page: Callable[..., Page], wi
     page.goto("/")
     measure("start")
     page.get_by_role("link", name="Start now").click()
-    for step in STEPS:
+    for step in PAGES:
         expect(page).to_have_url(re.compile(f"/questions/{step.slug}$"))
         measure(step.slug)
         answer_step(page, step, COMPLETE)

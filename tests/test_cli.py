@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from symptomcheck import vignettes
 from symptomcheck.cli import rules
+from symptomcheck.rules import vignettes
 from tests.helpers import CLINICAL, ROOT, RULES_FILE, RULES_VERSION
 
 INVALID = Path(__file__).parent / "rules" / "invalid"

@@ -7,34 +7,14 @@ from typing import Any
 
 import pytest
 
-from symptomcheck import ruleset
-from symptomcheck.conditions import Derived
-from symptomcheck.engine import REQUIRED, InvalidAnswers, assess, assess_submission, stops_early
-from symptomcheck.ruleset import RuleSet
+from examples import COMPLETE
+from symptomcheck.rules import loader
+from symptomcheck.rules.conditions import Derived
+from symptomcheck.rules.engine import REQUIRED, InvalidAnswers, assess, assess_submission, stops_early
+from symptomcheck.rules.loader import RuleSet
 from tests.helpers import RULES_VERSION
 
 VALID = Path(__file__).parent / "rules" / "valid"
-
-COMPLETE: dict[str, Any] = {
-    "age_band": "18_49",
-    "red_flags": [],
-    "neck_origin": "yes",
-    "headache_side": "one_side_always_same",
-    "movement_trigger": "yes",
-    "posture_trigger": "no",
-    "neck_pressure_trigger": "no",
-    "neck_stiffness": "no",
-    "radiation": [],
-    "neck_injury_history": "no",
-    "migraine_features": [],
-    "duration": "over_3_months",
-    "headache_days": 6,
-    "pain_intensity": 5,
-    "impact": [],
-    "treatments_tried": [],
-    "treatment_result": "not_tried",
-    "pain_relief_days": 2,
-}
 
 
 def one_rule(when: str, extra_levels: str = "") -> RuleSet:
@@ -43,7 +23,7 @@ def one_rule(when: str, extra_levels: str = "") -> RuleSet:
     text = text.replace("levels:\n", "levels:\n" + extra_levels)
     text = text.replace("patterns:", "  - {id: low, title: Low., advice: Low.}\npatterns:")
     text += f"  - id: probe\n    when: {when}\n    level: routine\n    reason: Probe.\n"
-    return ruleset.parse(text, "probe.yaml")
+    return loader.parse(text, "probe.yaml")
 
 
 @pytest.mark.parametrize(
@@ -176,7 +156,7 @@ def test_malformed_answers_are_refused_before_assessing(rules: RuleSet) -> None:
 
 
 def test_every_red_flag_value_is_watched_by_a_level_rule(rules: RuleSet) -> None:
-    from symptomcheck.questions import BY_ID
+    from symptomcheck.rules.questions import BY_ID
 
     watched = {value for rule in rules.rules if rule.level for value in rule.condition.values_of("red_flags")}
     assert watched == set(BY_ID["red_flags"].values)

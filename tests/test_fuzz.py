@@ -12,19 +12,20 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from examples import COMPLETE
 from symptomcheck import create_app
-from symptomcheck.engine import assess_submission
-from symptomcheck.models import ContactRequest, Staff, db
-from symptomcheck.questions import BY_ID
-from symptomcheck.views import STEPS, rules
+from symptomcheck.patient.forms import PAGES
+from symptomcheck.records.models import ContactRequest, Staff, db
+from symptomcheck.rules.engine import assess_submission
+from symptomcheck.rules.questions import BY_ID
+from symptomcheck.web.display import current_rules
 from tests.helpers import RULES_FILE
-from tests.test_engine import COMPLETE
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FIELD_NAMES = [*BY_ID, "no_red_flags", "csrf_token", "name", "phone", "email", "preferred_time", "consent",
                "username", "password", "status", "status_note", "note", "unknown"]  # fmt: skip
 VALUES = [value for question in BY_ID.values() for value in question.values]
-URLS = [f"/questions/{step.slug}" for step in STEPS] + ["/contact", "/staff/login", "/start-again", "/staff/intake"]
+URLS = [f"/questions/{step.slug}" for step in PAGES] + ["/contact", "/staff/login", "/start-again", "/staff/intake"]
 
 hostile_text = st.one_of(
     st.sampled_from([*VALUES, "", " ", "y", "n", "0", "31", "32", "-1", "1_0", "NaN", "\x00", "<script>"]),
@@ -56,7 +57,7 @@ def assert_stored_requests_are_whole(app: object) -> None:
     with app.app_context():  # type: ignore[attr-defined]
         for row in db.session.scalars(select(ContactRequest)):
             assert row.name.strip() and (row.phone or row.email) and row.consented_at
-            assert assess_submission(rules(), row.answers).level.id == row.level
+            assert assess_submission(current_rules(), row.answers).level.id == row.level
 
 
 @FUZZ

@@ -16,10 +16,10 @@ from bs4 import BeautifulSoup, NavigableString
 from flask import Flask
 from flask.testing import FlaskClient
 
-from symptomcheck.questions import BY_ID
+from examples import COMPLETE, TO_EACH_LEVEL
+from symptomcheck.rules.questions import BY_ID
 from tests.helpers import ROOT, check_page, text_of
-from tests.test_engine import COMPLETE
-from tests.test_journey import TO_EACH_LEVEL, Patient
+from tests.test_journey import Patient
 
 CATALOGS = ROOT / "symptomcheck" / "translations"
 SPANISH_PO = CATALOGS / "es" / "LC_MESSAGES" / "messages.po"

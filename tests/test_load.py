@@ -17,7 +17,7 @@ from flask import Flask
 from bench.server import gunicorn
 from bench.visitor import send_contact_requests
 from symptomcheck import create_app
-from symptomcheck.models import ContactRequest, db
+from symptomcheck.records.models import ContactRequest, db
 from tests.helpers import RULES_FILE, empty_tables
 
 REQUESTS, CONCURRENCY = 2_000, 16

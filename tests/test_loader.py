@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from symptomcheck import ruleset
-from symptomcheck.problems import Problem, RuleFileError
+from symptomcheck.rules import loader
+from symptomcheck.rules.problems import Problem, RuleFileError
 from tests.helpers import RULES_FILE
 
 HERE = Path(__file__).resolve().parent / "rules"
@@ -34,7 +34,7 @@ def test_every_problem_has_a_broken_file() -> None:
 
 @pytest.mark.parametrize("path", [RULES_FILE, *VALID], ids=lambda path: path.name)
 def test_valid_file_loads(path: Path) -> None:
-    loaded = ruleset.load(path)
+    loaded = loader.load(path)
     assert loaded.rules
     assert loaded.default_level in loaded.levels
 
@@ -42,7 +42,7 @@ def test_valid_file_loads(path: Path) -> None:
 @pytest.mark.parametrize("path", INVALID, ids=lambda path: path.name)
 def test_invalid_file_reports_exactly_its_errors(path: Path) -> None:
     with pytest.raises(RuleFileError) as caught:
-        ruleset.load(path)
+        loader.load(path)
     found = [
         {"problem": error.problem.name, "line": error.line, "rule": error.rule_id} for error in caught.value.errors
     ]
@@ -58,7 +58,7 @@ def test_invalid_file_reports_exactly_its_errors(path: Path) -> None:
 
 def test_missing_file_is_reported() -> None:
     with pytest.raises(RuleFileError) as caught:
-        ruleset.load(HERE / "no-such-file.yaml")
+        loader.load(HERE / "no-such-file.yaml")
     assert [error.problem for error in caught.value.errors] == [Problem.NOT_FOUND]
     assert "no-such-file.yaml" in str(caught.value)
 
@@ -70,7 +70,7 @@ def test_all_errors_are_collected_not_just_the_first() -> None:
         "  - id: b\n    when: {equals: [neck_origin, maybe]}\n    level: urgent\n    reason: B.\n"
     )
     with pytest.raises(RuleFileError) as caught:
-        ruleset.parse(text, "inline.yaml")
+        loader.parse(text, "inline.yaml")
     assert [error.problem for error in caught.value.errors] == [
         Problem.UNKNOWN_ANSWER,
         Problem.UNKNOWN_VALUE,
@@ -79,7 +79,7 @@ def test_all_errors_are_collected_not_just_the_first() -> None:
 
 
 def test_levels_and_patterns_keep_their_declared_order() -> None:
-    loaded = ruleset.load(RULES_FILE)
+    loaded = loader.load(RULES_FILE)
     assert [level.id for level in loaded.levels] == ["emergency", "urgent", "soon", "routine", "self_care"]
     assert [level.rank for level in loaded.levels] == [0, 1, 2, 3, 4]
     assert [pattern.id for pattern in loaded.patterns] == ["unclear", "cgh_likely", "cgh_possible", "other_pattern"]

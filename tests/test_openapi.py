@@ -6,7 +6,7 @@ import schemathesis
 from flask import Flask
 
 from symptomcheck import create_app
-from symptomcheck.questions import BY_ID
+from symptomcheck.rules.questions import BY_ID
 from tests.helpers import RULES_FILE
 
 

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from symptomcheck.models import Staff, db
-from tests.test_engine import COMPLETE
+from examples import COMPLETE
+from symptomcheck.records.models import Staff, db
 from tests.test_journey import Patient
 
 CANARY = "Qzx7Canary"

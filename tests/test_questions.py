@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from symptomcheck.questions import (
+from symptomcheck.rules.questions import (
     BY_ID,
     NOTHING_TRIED_BUT_HELPED,
     QUESTIONS,
@@ -143,3 +143,11 @@ def test_the_weakness_sign_does_not_narrow_to_sudden_signs() -> None:
     hands = f"{flags['myelopathy'].label} {flags['myelopathy'].hint}".lower()
     assert "suddenly" not in hands and "bladder" not in hands
     assert "bladder" in flags["bladder_bowel"].label.lower()
+
+
+def test_every_question_is_on_exactly_one_page_in_the_questionnaires_order() -> None:
+    from symptomcheck.patient.forms import PAGES
+
+    asked = [answer_id for page in PAGES for answer_id in page.answer_ids]
+    assert asked == [question.id for question in QUESTIONS]  # none missing, none twice, none out of order
+    assert len({page.slug for page in PAGES}) == len(PAGES)

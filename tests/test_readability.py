@@ -10,11 +10,11 @@ import textstat
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from symptomcheck.questions import QUESTIONS
-from symptomcheck.ruleset import RuleSet
-from symptomcheck.views import DISCLAIMER
+from examples import COMPLETE
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import QUESTIONS
+from symptomcheck.web.display import DISCLAIMER
 from tests.helpers import RULES_FILE, check_page
-from tests.test_engine import COMPLETE
 from tests.test_i18n import SPANISH_PO
 from tests.test_journey import Patient
 

@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symptomcheck.engine import assess
-from symptomcheck.questions import BY_ID, QUESTIONS, SCREENING_IDS, Kind
-from symptomcheck.ruleset import RuleSet, load
+from symptomcheck.rules.engine import assess
+from symptomcheck.rules.loader import RuleSet, load
+from symptomcheck.rules.questions import BY_ID, QUESTIONS, SCREENING_IDS, Kind
 from tests.helpers import RULES_FILE
 
 RULES = load(RULES_FILE)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from symptomcheck import vignettes
-from symptomcheck.ruleset import RuleSet
+from symptomcheck.rules import vignettes
+from symptomcheck.rules.loader import RuleSet
 from tests.helpers import CLINICAL
 
 FILES = [CLINICAL / "vignettes.yaml", *sorted((Path(__file__).parent / "vignettes").glob("*.yaml"))]

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from symptomcheck.conditions import Derived
-from symptomcheck.questions import SCREENING_IDS, check_answers, missing_answers
-from symptomcheck.ruleset import Level, Pattern, Rule, RuleSet
+from symptomcheck.rules.conditions import Derived
+from symptomcheck.rules.loader import Level, Pattern, Rule, RuleSet
+from symptomcheck.rules.questions import SCREENING_IDS, check_answers, missing_answers
 
 REQUIRED = "Answer this question."
 

@@ -2,50 +2,33 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import json
-import re
 from typing import Any
 
 import phonenumbers
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from symptomcheck import fhir, forms, inquiries, security
-from symptomcheck.models import (
-    CONTACT_TIMES,
-    NEXT_STATUSES,
-    SOURCES,
-    STATUSES,
-    ContactRequest,
-    LoginAttempt,
-    Staff,
-    db,
-    now,
-)
-from symptomcheck.questions import QUESTIONS
-from symptomcheck.security import limiter
-from symptomcheck.views import answer_rows, rules, say
+from symptomcheck.records import contact_requests, exports
+from symptomcheck.records.models import CONTACT_TIMES, NEXT_STATUSES, SOURCES, STATUSES, ContactRequest, Staff, now
+from symptomcheck.staff import forms
+from symptomcheck.web import security
+from symptomcheck.web.display import answer_rows, current_rules, say
+from symptomcheck.web.forms import ButtonForm
+from symptomcheck.web.security import limiter
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Log in to see the front desk pages."
 
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = datetime.timedelta(minutes=15)
-CSV_ANSWER_COLUMNS = [question.id for question in QUESTIONS]
-
 
 @login_manager.user_loader
 def load_staff(staff_id: str) -> Staff | None:
-    return db.session.get(Staff, int(staff_id))
+    return contact_requests.staff_member(int(staff_id))
 
 
 @bp.before_app_request
@@ -84,16 +67,8 @@ def phone_for_people(number: str) -> str:
 @bp.context_processor
 def staff_globals() -> dict[str, Any]:
     # formdata=None: a page (an error page, say) must render without reading the request body.
-    button_form = forms.ButtonForm(formdata=None)
+    button_form = ButtonForm(formdata=None)
     return {"statuses": STATUSES, "contact_times": CONTACT_TIMES, "sources": SOURCES, "button_form": button_form}
-
-
-def too_many_failures(username: str, address: str) -> bool:
-    since = now() - FAILURE_WINDOW
-    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at > since, ~LoginAttempt.succeeded)
-    by_name = db.session.scalar(failures.where(LoginAttempt.username == username)) or 0
-    by_address = db.session.scalar(failures.where(LoginAttempt.address == address)) or 0
-    return by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -102,13 +77,10 @@ def login() -> str | Response | tuple[str, int]:
     form = forms.LoginPage()
     if form.validate_on_submit():
         username, address = form.username.data.strip(), request.remote_addr or "unknown"
-        if too_many_failures(username, address):
+        if contact_requests.too_many_failed_logins(username, address):
             return render_template("staff/login.html", form=form, throttled=True), 429
-        staff = db.session.scalar(select(Staff).where(Staff.username == username))
-        succeeded = staff is not None and staff.check_password(form.password.data)
-        db.session.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=succeeded))
-        db.session.commit()
-        if staff is not None and succeeded:
+        staff = contact_requests.log_in(username, form.password.data, address)
+        if staff is not None:
             session.clear()  # no patient answers or old state carried into a staff session
             login_user(staff)
             session["staff_seen"] = now().timestamp()
@@ -120,7 +92,7 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    if not forms.ButtonForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     logout_user()
     session.clear()
@@ -132,7 +104,7 @@ def queue_filters() -> tuple[str, str | None]:
     if status not in {"open", "all", *STATUSES}:
         abort(400)
     level = request.args.get("level") or None
-    if level is not None and level not in {level.id for level in rules().levels}:
+    if level is not None and level not in {level.id for level in current_rules().levels}:
         abort(400)
     return status, level
 
@@ -141,12 +113,16 @@ def queue_filters() -> tuple[str, str | None]:
 def queue() -> str:
     status, level = queue_filters()
     return render_template(
-        "staff/queue.html", requests=inquiries.queue(status, level), status=status, level=level, levels=rules().levels
+        "staff/queue.html",
+        requests=contact_requests.queue(status, level),
+        status=status,
+        level=level,
+        levels=current_rules().levels,
     )
 
 
 def find_or_404(reference: str) -> ContactRequest:
-    found = inquiries.find(reference)
+    found = contact_requests.find(reference)
     if found is None:
         abort(404)
     return found
@@ -162,13 +138,15 @@ def status_change_form(found: ContactRequest) -> forms.StatusChange:
 @bp.get("/requests/<reference>")
 def request_page(reference: str) -> str:
     found = find_or_404(reference)
-    inquiries.audit(current_user, "view", found.reference)
+    contact_requests.audit(current_user, "view", found.reference)
     status_form = status_change_form(found)
     return render_template(
         "staff/request.html",
         item=found,
         rows=answer_rows(found.answers),
-        level=rules().level(found.level) if found.level in {level.id for level in rules().levels} else None,
+        level=current_rules().level(found.level)
+        if found.level in {level.id for level in current_rules().levels}
+        else None,
         status_form=status_form,
         note_form=forms.NotePage(),
         say=say,
@@ -180,7 +158,9 @@ def change_status(reference: str) -> Response:
     found = find_or_404(reference)
     form = status_change_form(found)
     if form.validate_on_submit():
-        inquiries.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
+        contact_requests.change_status(
+            found, current_user, form.status.data, (form.status_note.data or "").strip() or None
+        )
         flash(f"Status changed to {STATUSES[form.status.data]}.")
     else:
         flash("Select one of the next statuses.")
@@ -192,7 +172,7 @@ def add_note(reference: str) -> Response:
     found = find_or_404(reference)
     form = forms.NotePage()
     if form.validate_on_submit() and (form.note.data or "").strip():
-        inquiries.add_note(found, current_user, form.note.data.strip())
+        contact_requests.add_note(found, current_user, form.note.data.strip())
         flash("Note added.")
     else:
         flash("Enter a note of 4000 characters or fewer.")
@@ -202,8 +182,9 @@ def add_note(reference: str) -> Response:
 @bp.get("/requests/<reference>/fhir")
 def export_fhir(reference: str) -> Response:
     found = find_or_404(reference)
-    inquiries.audit(current_user, "export", found.reference, "FHIR QuestionnaireResponse")
-    body = json.dumps(fhir.questionnaire_response(found, url_for("fhir.questionnaire", _external=True)), indent=2)
+    contact_requests.audit(current_user, "export", found.reference, "FHIR QuestionnaireResponse")
+    record = contact_requests.as_record(found)
+    body = json.dumps(exports.questionnaire_response(record, url_for("fhir.questionnaire", _external=True)), indent=2)
     return Response(
         body,
         mimetype="application/fhir+json",
@@ -211,32 +192,15 @@ def export_fhir(reference: str) -> Response:
     )
 
 
-def csv_cell(value: Any) -> str:
-    """Return a CSV cell a spreadsheet will show as text, never run as a formula."""
-    text = ";".join(value) if isinstance(value, list) else "" if value is None else str(value)
-    if re.fullmatch(r"\+\d+", text):  # a phone number: a spreadsheet reads it as a number, which is safe
-        return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/export.csv")
 def export_csv() -> Response:
     status, level = queue_filters()
-    found = inquiries.queue(status, level)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["reference", "received_at", "source", "status", "level", "pattern", "rules_version", "name", "phone",
-         "email", "preferred_time", *CSV_ANSWER_COLUMNS]
-    )  # fmt: skip
-    for item in found:
-        row = [item.reference, item.received_at.isoformat(), item.source, item.status, item.level, item.pattern,
-               item.rules_version, item.name, item.phone, item.email, item.preferred_time]  # fmt: skip
-        writer.writerow([csv_cell(value) for value in row + [item.answers.get(key) for key in CSV_ANSWER_COLUMNS]])
+    found = contact_requests.queue(status, level)
+    body = exports.requests_csv([contact_requests.as_record(item) for item in found])
     detail = f"CSV of {len(found)} requests (status {status}, level {level or 'any'})"
-    inquiries.audit(current_user, "export", None, detail)
+    contact_requests.audit(current_user, "export", None, detail)
     return Response(
-        out.getvalue(),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="contact-requests.csv"'},
     )
@@ -246,15 +210,15 @@ def export_csv() -> Response:
 def audit_log() -> str:
     if not current_user.is_admin:
         abort(403)
-    return render_template("staff/audit.html", entries=inquiries.audit_log())
+    return render_template("staff/audit.html", entries=contact_requests.audit_log())
 
 
 @bp.post("/intake")
 def start_intake() -> Response:
     """Start the questions on a caller's behalf; the result goes into the queue marked phone."""
-    if not forms.ButtonForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     session.pop("answers", None)
     session.pop("sent_reference", None)
     session["intake"] = True
-    return redirect(url_for("check.question", slug="about-you"))
+    return redirect(url_for("check.first_question"))

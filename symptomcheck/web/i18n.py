@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
 
 def extract_questions(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
     """Yield every text of the questionnaire: labels, hints, error messages and choices."""
-    from symptomcheck.questions import NOTHING_TRIED_BUT_HELPED, QUESTIONS, TRIED_BUT_NOT_TRIED
+    from symptomcheck.rules.questions import NOTHING_TRIED_BUT_HELPED, QUESTIONS, TRIED_BUT_NOT_TRIED
 
     for text in (TRIED_BUT_NOT_TRIED, NOTHING_TRIED_BUT_HELPED):
         yield 0, "gettext", text, ["treatments_tried and treatment_result disagree"]
@@ -91,12 +91,12 @@ def extract_questions(fileobj: IO[bytes], keywords: Any, comment_tags: Any, opti
 
 def extract_rules(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any) -> Extracted:
     """Yield every patient-facing text of a rule file: level and pattern texts, reasons and notes."""
-    from symptomcheck import ruleset
+    from symptomcheck.rules import loader
 
-    loaded = ruleset.parse(fileobj.read().decode("utf-8"), getattr(fileobj, "name", "rules.yaml"))
+    loaded = loader.parse(fileobj.read().decode("utf-8"), getattr(fileobj, "name", "rules.yaml"))
     yield 0, "gettext", loaded.reviewed_by, ["who reviewed the rules, shown on the result page"]
     for item in (*loaded.levels, *loaded.patterns):
-        kind = "level" if isinstance(item, ruleset.Level) else "pattern"
+        kind = "level" if isinstance(item, loader.Level) else "pattern"
         for text in (item.title, item.advice):
             if text:
                 yield 0, "gettext", text, [f"{kind} {item.id}; keep {{emergency_number}} and {{clinic_name}}"]

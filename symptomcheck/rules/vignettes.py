@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission
-from symptomcheck.ruleset import RuleSet
+from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission
+from symptomcheck.rules.loader import RuleSet
 
 CASE_KEYS = {"id", "story", "answers", "expect"}
 EXPECT_KEYS = {"level", "pattern"}

@@ -10,10 +10,13 @@ from typing import Any
 
 import yaml
 
-from symptomcheck import marked
-from symptomcheck.conditions import Condition, Derived, compile_condition
-from symptomcheck.problems import Problem, RuleError, RuleFileError
-from symptomcheck.questions import BY_ID
+from symptomcheck.rules import marked
+from symptomcheck.rules.conditions import Condition, Derived, compile_condition
+from symptomcheck.rules.problems import Problem, RuleError, RuleFileError
+from symptomcheck.rules.questions import BY_ID
+
+# The rule set the clinic publishes, at the top of the project.
+PUBLISHED_RULES_FILE = Path(__file__).resolve().parents[2] / "rules.yaml"
 
 PLACEHOLDERS = ("emergency_number", "clinic_name")
 

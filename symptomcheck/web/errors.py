@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
-from symptomcheck.models import db
+from symptomcheck.records.models import db
 
 
 def register(app: Flask) -> None:

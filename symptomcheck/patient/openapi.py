@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from symptomcheck.questions import QUESTIONS, SCREENING_IDS, Kind, Question
+from symptomcheck.rules.questions import QUESTIONS, SCREENING_IDS, Kind, Question
 
 PROBLEM = {
     "type": "object",

@@ -1,4 +1,4 @@
-"""Contact requests: store one, list the queue, move it along, audit every look."""
+"""The contact-request workflow: store one, list the queue, move it along, audit every look; staff logins."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from symptomcheck.engine import Result
-from symptomcheck.models import (
+from symptomcheck.records.exports import Record
+from symptomcheck.records.models import (
     FINISHED,
     NEXT_STATUSES,
     AuditEntry,
@@ -22,8 +22,12 @@ from symptomcheck.models import (
     new_reference,
     now,
 )
+from symptomcheck.rules.engine import Result
 
 LOGIN_ATTEMPTS_KEPT = datetime.timedelta(days=30)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+FAILURE_WINDOW = datetime.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,37 @@ def purge(older_than: datetime.timedelta) -> int:
     return len(ids)
 
 
-def stored_answers() -> list[tuple[str, dict[str, Any]]]:
+def stored_request_answers() -> list[tuple[str, dict[str, Any]]]:
     """Return every stored request's reference and answers, for replaying new rules."""
     rows = db.session.execute(select(ContactRequest.reference, ContactRequest.answers).order_by(ContactRequest.id))
     return [(reference, answers) for reference, answers in rows]
+
+
+def as_record(request: ContactRequest) -> Record:
+    """Return what the exports show of a stored request, as plain values."""
+    return Record(
+        request.reference, request.received_at, request.source, request.status, request.level, request.pattern,
+        request.rules_version, request.name, request.phone, request.email, request.preferred_time, request.answers,
+    )  # fmt: skip
+
+
+def staff_member(staff_id: int) -> Staff | None:
+    return db.session.get(Staff, staff_id)
+
+
+def too_many_failed_logins(username: str, address: str) -> bool:
+    """Say whether this username, or this address, failed to log in too often lately."""
+    since = now() - FAILURE_WINDOW
+    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at > since, ~LoginAttempt.succeeded)
+    by_name = db.session.scalar(failures.where(LoginAttempt.username == username)) or 0
+    by_address = db.session.scalar(failures.where(LoginAttempt.address == address)) or 0
+    return by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS
+
+
+def log_in(username: str, password: str, address: str) -> Staff | None:
+    """Return the staff member when the password is right; record the attempt either way."""
+    staff = db.session.scalar(select(Staff).where(Staff.username == username))
+    succeeded = staff is not None and staff.check_password(password)
+    db.session.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=succeeded))
+    db.session.commit()
+    return staff if succeeded else None

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from symptomcheck.marked import MarkedList, MarkedMap
-from symptomcheck.problems import Problem
-from symptomcheck.questions import BY_ID, Kind, Question
+from symptomcheck.rules.marked import MarkedList, MarkedMap
+from symptomcheck.rules.problems import Problem
+from symptomcheck.rules.questions import BY_ID, Kind, Question
 
 Verdict = bool | None
 

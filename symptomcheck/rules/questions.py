@@ -38,6 +38,8 @@ class Question:
     choices: tuple[Choice, ...] = ()
     minimum: int = 0
     maximum: int = 0
+    # A multi-choice question that must not be skipped: "none" is a box of its own, never a blank.
+    explicit_none: bool = False
 
     @cached_property
     def values(self) -> tuple[str, ...]:
@@ -86,8 +88,10 @@ def _single(id: str, label: str, error: str, choices: tuple[Choice, ...], hint: 
     return Question(id, Kind.SINGLE, label, error, hint, choices)
 
 
-def _multi(id: str, label: str, error: str, choices: tuple[Choice, ...], hint: str = "") -> Question:
-    return Question(id, Kind.MULTI, label, error, hint, choices)
+def _multi(
+    id: str, label: str, error: str, choices: tuple[Choice, ...], hint: str = "", explicit_none: bool = False
+) -> Question:
+    return Question(id, Kind.MULTI, label, error, hint, choices, explicit_none=explicit_none)
 
 
 def _integer(id: str, label: str, error: str, maximum: int, hint: str = "") -> Question:
@@ -168,6 +172,7 @@ QUESTIONS: tuple[Question, ...] = (
             Choice("weight_loss_night_sweats", "Weight loss you cannot explain, or soaking sweats at night"),
         ),
         "Select all that you have. If you have none of them, select 'None of these' at the end.",
+        explicit_none=True,
     ),
     # Section 3: the headache and the neck.
     _single(

@@ -1,12 +1,61 @@
-"""HL7 FHIR R4 resources: the questionnaire, and each stored request as a response to it."""
+"""Exports of contact requests: CSV for a spreadsheet, HL7 FHIR R4 for a health record, over plain values."""
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from symptomcheck.models import ContactRequest
-from symptomcheck.questions import QUESTIONS, Kind
+from symptomcheck.rules.questions import QUESTIONS, Kind
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an export shows of one contact request."""
+
+    reference: str
+    received_at: datetime.datetime
+    source: str
+    status: str
+    level: str
+    pattern: str | None
+    rules_version: str
+    name: str
+    phone: str | None
+    email: str | None
+    preferred_time: str
+    answers: dict[str, Any]
+
+
+CSV_COLUMNS = ["reference", "received_at", "source", "status", "level", "pattern", "rules_version", "name", "phone",
+               "email", "preferred_time", *(question.id for question in QUESTIONS)]  # fmt: skip
+
+
+def csv_cell(value: Any) -> str:
+    """Return a CSV cell a spreadsheet will show as text, never run as a formula."""
+    text = ";".join(value) if isinstance(value, list) else "" if value is None else str(value)
+    if re.fullmatch(r"\+\d+", text):  # a phone number: a spreadsheet reads it as a number, which is safe
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def requests_csv(records: Iterable[Record]) -> str:
+    """Return the requests as CSV, one row each, with every answer in a column of its own."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        row = [record.reference, record.received_at.isoformat(), record.source, record.status, record.level,
+               record.pattern, record.rules_version, record.name, record.phone, record.email,
+               record.preferred_time]  # fmt: skip
+        answers = [record.answers.get(question.id) for question in QUESTIONS]
+        writer.writerow([csv_cell(value) for value in row + answers])
+    return out.getvalue()
+
 
 QUESTIONNAIRE_ID = "cervicogenic-headache-self-check"
 ANSWER_SYSTEM = f"urn:symptomcheck:{QUESTIONNAIRE_ID}"
@@ -41,7 +90,7 @@ def _item(question: Any) -> dict[str, Any]:
     return item
 
 
-def questionnaire_response(request: ContactRequest, questionnaire_url: str) -> dict[str, Any]:
+def questionnaire_response(request: Record, questionnaire_url: str) -> dict[str, Any]:
     """Return a stored request's answers as a completed QuestionnaireResponse."""
     return {
         "resourceType": "QuestionnaireResponse",

@@ -8,12 +8,14 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from symptomcheck import fhir, openapi, security
-from symptomcheck.engine import InvalidAnswers, Result, assess_submission, problems, stops_early
-from symptomcheck.questions import BY_ID, json_numbers_as_integers
-from symptomcheck.ruleset import RuleSet
-from symptomcheck.security import limiter
-from symptomcheck.views import DISCLAIMER, rules, say
+from symptomcheck.patient import openapi
+from symptomcheck.records import exports
+from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, problems, stops_early
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import BY_ID, json_numbers_as_integers
+from symptomcheck.web import security
+from symptomcheck.web.display import DISCLAIMER, current_rules, say
+from symptomcheck.web.security import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -34,18 +36,18 @@ def create_assessment() -> tuple[Response, int]:
         return jsonify(errors={"answers": 'Send one JSON object: {"answers": {...}}.'}), 422
     answers = json_numbers_as_integers(body["answers"])
     try:
-        result = assess_submission(rules(), answers)
+        result = assess_submission(current_rules(), answers)
     except InvalidAnswers as exc:
         return jsonify(errors=exc.errors), 422
     # Only an emergency comes back despite missing or malformed answers, beside their errors.
-    if errors := problems(rules(), answers):
+    if errors := problems(current_rules(), answers):
         return jsonify(errors=errors, assessment=as_json(result)), 422
     return jsonify(as_json(result)), 200
 
 
 def as_json(result: Result) -> dict[str, Any]:
     """Return a result in the API's shape."""
-    loaded = rules()
+    loaded = current_rules()
     return {
         "level": result.level.id,
         "level_is_default": result.level_is_default,
@@ -67,7 +69,7 @@ def as_json(result: Result) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    return jsonify(openapi.document(rules().version, emergency_flags(rules())))
+    return jsonify(openapi.document(current_rules().version, emergency_flags(current_rules())))
 
 
 def emergency_flags(loaded: RuleSet) -> list[list[str]]:
@@ -87,7 +89,7 @@ def emergency_flags(loaded: RuleSet) -> list[list[str]]:
     return [[flag] for flag in singles] + pairs
 
 
-@fhir_bp.get(f"/Questionnaire/{fhir.QUESTIONNAIRE_ID}")
+@fhir_bp.get(f"/Questionnaire/{exports.QUESTIONNAIRE_ID}")
 def questionnaire() -> Response:
-    body = fhir.questionnaire(url_for("fhir.questionnaire", _external=True), rules().version)
+    body = exports.questionnaire(url_for("fhir.questionnaire", _external=True), current_rules().version)
     return Response(json.dumps(body, indent=2), mimetype="application/fhir+json")

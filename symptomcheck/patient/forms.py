@@ -10,28 +10,28 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_gettext
+from flask_babel import LazyString, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from symptomcheck.i18n import gettext
-from symptomcheck.inquiries import Contact
-from symptomcheck.models import CONTACT_TIMES
-from symptomcheck.questions import BY_ID, Question, disagreement
+from symptomcheck.records.contact_requests import Contact
+from symptomcheck.records.models import CONTACT_TIMES
+from symptomcheck.rules.questions import BY_ID, Question, disagreement
+from symptomcheck.web import display
+from symptomcheck.web.i18n import gettext
 
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
-NONE_OF_THESE = lazy_gettext("None of these")
+NONE_OF_THESE = lazy_gettext(display.NONE_OF_THESE)
 BOTH_TICKED = lazy_gettext(
     "You selected a sign and 'None of these'. Select only the signs you have, or only 'None of these'."
 )
@@ -181,15 +181,15 @@ class NeckPage(QuestionPage):
     neck_pressure_trigger = SingleChoice(BY_ID["neck_pressure_trigger"])
     neck_stiffness = SingleChoice(BY_ID["neck_stiffness"])
     radiation = MultiChoice(BY_ID["radiation"])
+    neck_injury_history = SingleChoice(BY_ID["neck_injury_history"])
 
 
 class HeadachePage(QuestionPage):
+    migraine_features = MultiChoice(BY_ID["migraine_features"])
     duration = SingleChoice(BY_ID["duration"])
     headache_days = WholeNumber(BY_ID["headache_days"])
     pain_intensity = WholeNumber(BY_ID["pain_intensity"])
-    migraine_features = MultiChoice(BY_ID["migraine_features"])
     impact = MultiChoice(BY_ID["impact"])
-    neck_injury_history = SingleChoice(BY_ID["neck_injury_history"])
 
 
 class TreatmentPage(QuestionPage):
@@ -267,27 +267,27 @@ class ContactPage(FlaskForm):
         return Contact(self.name.data, self.phone.data or None, self.email.data or None, self.preferred_time.data)
 
 
-class LoginPage(FlaskForm):
-    username = StringField("Username", validators=[InputRequired("Enter your username.")])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+@dataclass(frozen=True)
+class Page:
+    """One page of questions: where it is, its title, and its form, whose fields are the answer ids it asks."""
+
+    slug: str
+    title: LazyString
+    form: type[QuestionPage]
 
     @property
-    def question_fields(self) -> list[Field]:
-        return [self.username, self.password]
+    def answer_ids(self) -> tuple[str, ...]:
+        fields = vars(self.form).items()
+        return tuple(name for name, value in fields if isinstance(value, UnboundField) and name in BY_ID)
 
 
-class StatusChange(FlaskForm):
-    status = RadioField("New status", validators=[InputRequired("Select the new status.")])
-    status_note = TextAreaField("Note (optional)", validators=[Length(max=4000)])
-
-
-class NotePage(FlaskForm):
-    note = TextAreaField("Add a note", validators=[InputRequired("Enter a note."), Length(max=4000)])
-
-
-class ButtonForm(FlaskForm):
-    """A form that is only a button: it carries the CSRF token and nothing else."""
-
-
-# Multi-choice questions that must not be skipped, so have a "None of these" box.
-HAS_NONE_OPTION = frozenset(SafetyPage.none_options)
+# Which questions are on which page, in the order they are asked: the questionnaire's own order, split in five.
+PAGES = (
+    Page("about-you", lazy_gettext("About you"), AboutYouPage),
+    Page("warning-signs", lazy_gettext("Warning signs"), SafetyPage),
+    Page("neck", lazy_gettext("Your neck and your headache"), NeckPage),
+    Page("headaches", lazy_gettext("How often and how bad"), HeadachePage),
+    Page("treatment", lazy_gettext("What you have tried"), TreatmentPage),
+)
+PAGE_BY_SLUG = {page.slug: page for page in PAGES}
+PAGE_BY_ANSWER = {answer_id: page for page in PAGES for answer_id in page.answer_ids}

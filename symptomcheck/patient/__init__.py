@@ -1,0 +1,1 @@
+"""The patient pages (the self-check and the contact request) and the JSON API."""

@@ -1,0 +1,225 @@
+"""The patient pages: start, questions, check your answers, result, and the contact request."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from symptomcheck.patient import forms
+from symptomcheck.patient.forms import PAGE_BY_ANSWER, PAGE_BY_SLUG, PAGES, Page
+from symptomcheck.records import contact_requests
+from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
+from symptomcheck.rules.questions import BY_ID
+from symptomcheck.web import i18n, security
+from symptomcheck.web.display import DISCLAIMER, answer_rows, current_rules, say
+from symptomcheck.web.forms import ButtonForm
+from symptomcheck.web.security import limiter
+
+bp = Blueprint("check", __name__)
+
+
+def session_answers() -> dict[str, Any]:
+    """Return the answers kept in this browser's session."""
+    return dict(session.get("answers", {}))
+
+
+def keep(answers: dict[str, Any]) -> None:
+    """Add one page's answers to those kept in the session."""
+    session["answers"] = {**session_answers(), **answers}
+
+
+def first_unanswered_page(answers: dict[str, Any]) -> Page | None:
+    """Return the first page with a question not yet answered."""
+    return next((page for page in PAGES if any(name not in answers for name in page.answer_ids)), None)
+
+
+def next_page(answers: dict[str, Any]) -> Response:
+    """Redirect to the emergency result, the first unanswered page, or the check page."""
+    if stops_early(current_rules(), answers):
+        return redirect(url_for(".result"))
+    page = first_unanswered_page(answers)
+    return redirect(url_for(".question", slug=page.slug) if page else url_for(".review"))
+
+
+@bp.after_app_request
+def do_not_store(response: Response) -> Response:
+    """Keep pages with answers or contact details out of browser and proxy caches."""
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Macros are imported without the page's context, so what they call is a global.
+bp.add_app_template_global(forms.options, "options")
+
+
+@bp.app_context_processor
+def page_globals() -> dict[str, Any]:
+    """Give every page the clinic's details, the disclaimer and the phone-intake flag."""
+    return {
+        "clinic_name": current_app.config["CLINIC_NAME"],
+        "clinic_phone": current_app.config["CLINIC_PHONE"],
+        "emergency_number": current_app.config["EMERGENCY_NUMBER"],
+        "disclaimer": say(DISCLAIMER),
+        "say": say,
+        "phone_intake": phone_intake(),
+        "language": i18n.language(),
+        "languages": i18n.LANGUAGES,
+    }
+
+
+@bp.get("/")
+def start() -> str:
+    return render_template("start.html", first_page=PAGES[0])
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str) -> Response:
+    """Show the pages in another language from now on; go back to the same page, answers and all."""
+    if code not in i18n.LANGUAGES:
+        abort(404)
+    session["language"] = code
+    back = request.args.get("next", "")
+    # Only a path on this site: never an address elsewhere ("//evil.example" or "/\\evil.example").
+    if not back.startswith("/") or back.startswith(("//", "/\\")):
+        back = url_for(".start")
+    return redirect(back)
+
+
+@bp.post("/start-again")
+def start_again() -> Response:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    session.clear()
+    return redirect(url_for(".question", slug=PAGES[0].slug))
+
+
+@bp.get("/questions/")
+def first_question() -> Response:
+    """Go to the first page of questions (the phone intake starts here)."""
+    return redirect(url_for(".question", slug=PAGES[0].slug))
+
+
+@bp.route("/questions/<slug>", methods=["GET", "POST"])
+@limiter.limit(security.ANSWER_PAGES, methods=["POST"])
+def question(slug: str) -> str | Response:
+    page = PAGE_BY_SLUG.get(slug) or abort(404)
+    answers = session_answers()
+    form = page.form(data=page.form.initial(answers))
+    if form.validate_on_submit():
+        keep(form.answers())
+        return next_page(session_answers())
+    first_gap = first_unanswered_page(answers)
+    if not form.is_submitted() and first_gap and PAGES.index(page) > PAGES.index(first_gap):
+        return redirect(url_for(".question", slug=first_gap.slug))
+    number = PAGES.index(page)
+    back = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
+    return render_template(
+        "question.html",
+        form=form,
+        page=page,
+        number=number + 1,
+        total=len(PAGES),
+        back=back,
+        session_lost="csrf_token" in form.errors,
+    )
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])
+def contact() -> str | Response:
+    answers = session_answers()
+    try:
+        outcome = assess_submission(current_rules(), answers)
+    except InvalidAnswers:
+        return next_page(answers)
+    if outcome.level == current_rules().most_urgent:
+        return redirect(url_for(".result"))  # the only message there: call the emergency number now
+    form = forms.ContactPage()
+    if form.validate_on_submit():
+        source = "phone" if phone_intake() else "web"
+        saved = contact_requests.create(outcome, answers, form.contact(), source)
+        session["sent_reference"] = saved.reference
+        if source == "phone":
+            session.pop("answers", None)
+            session.pop("intake", None)
+            return redirect(url_for("staff.request_page", reference=saved.reference))
+        return redirect(url_for(".contact_sent"))
+    return render_template(
+        "contact.html", form=form, result=outcome, retention_days=current_app.config["RETENTION_DAYS"]
+    )
+
+
+@bp.get("/contact/sent")
+def contact_sent() -> str | Response:
+    reference = session.get("sent_reference")
+    if not reference:
+        return redirect(url_for(".start"))
+    return render_template("contact_sent.html", reference=reference, start_again=ButtonForm())
+
+
+def phone_intake() -> bool:
+    """Say whether a signed-in staff member is filling in the questions for a caller."""
+    return bool(session.get("intake")) and current_user.is_authenticated
+
+
+@bp.get("/check-answers")
+def review() -> str | Response:
+    answers = session_answers()
+    if stops_early(current_rules(), answers):
+        return redirect(url_for(".result"))
+    if first_unanswered_page(answers):
+        return next_page(answers)
+    return render_template("check.html", rows=answer_rows_to_change(answers), last_page=PAGES[-1])
+
+
+@bp.get("/result")
+def result() -> str | Response:
+    answers = session_answers()
+    try:
+        outcome = assess_submission(current_rules(), answers)
+    except InvalidAnswers:
+        return next_page(answers)
+    return render_template(
+        "result.html",
+        result=outcome,
+        sent_reference=session.get("sent_reference"),
+        rule_set=current_rules(),
+        groups=reason_groups(outcome),
+        rows=answer_rows(answers),
+        today=datetime.date.today(),
+        start_again=ButtonForm(),
+        warning_signs=PAGE_BY_ANSWER["red_flags"],
+    )
+
+
+def answer_rows_to_change(answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the answer rows, each with a link to the question on its page."""
+    return [
+        {**row, "change": url_for(".question", slug=PAGE_BY_ANSWER[row["id"]].slug, _anchor=row["id"])}
+        for row in answer_rows(answers)
+    ]
+
+
+def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
+    """Sort the fired rules for the page: why this level, what to do next, the pattern, the rest."""
+    groups: dict[str, list[dict[str, Any]]] = {"main": [], "next": [], "pattern": [], "other": []}
+    for rule in outcome.fired:
+        questions = [gettext_label(answer_id) for answer_id in BY_ID if answer_id in rule.condition.answer_ids]
+        reason = {"rule": rule.id, "text": say(rule.reason), "questions": questions}
+        if rule.note:
+            groups["next"].append({**reason, "note": say(rule.note)})
+        if rule.level:
+            groups["main" if rule.level == outcome.level else "other"].append(reason)
+        elif rule.pattern:
+            groups["pattern"].append(reason)
+    return groups
+
+
+def gettext_label(answer_id: str) -> str:
+    """Return a question's words in the page's language."""
+    return i18n.gettext(BY_ID[answer_id].label)

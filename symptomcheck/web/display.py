@@ -1,0 +1,57 @@
+"""How the rules' words reach a page: the loaded rule set, its texts in the page's language, and answers in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+
+from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import BY_ID, QUESTIONS, Kind
+from symptomcheck.web.i18n import N_, gettext
+
+# In English here, for the catalog and the API; say() gives it in the page's language.
+DISCLAIMER = N_(
+    "This self-check is not a diagnosis or medical advice, and it does not replace a visit with a clinician. "
+    "If your symptoms get worse or new ones appear, get medical care. "
+    "In an emergency, call {emergency_number} now."
+)
+NONE_OF_THESE = N_("None of these")
+NOTHING_SELECTED = N_("None")
+
+
+def current_rules() -> RuleSet:
+    """Return the rule set loaded when the app started."""
+    loaded: RuleSet = current_app.extensions["symptomcheck_rules"]
+    return loaded
+
+
+def say(text: str) -> str:
+    """Return a patient text (from rules.yaml or the code) in the page's language, with the clinic's details."""
+    config = current_app.config
+    return gettext(text).format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
+
+
+def answer_text(answer_id: str, value: Any) -> list[str]:
+    """Return an answer in the words the person saw, one item per ticked box."""
+    question = BY_ID[answer_id]
+    if question.kind is Kind.INTEGER:
+        return [str(value)]
+    if question.kind is Kind.SINGLE:
+        return [gettext(question.choice_label(value))]
+    nothing = NONE_OF_THESE if question.explicit_none else NOTHING_SELECTED
+    return [gettext(question.choice_label(item)) for item in value] or [gettext(nothing)]
+
+
+def answer_rows(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return one row per answered question, in the order the pages ask them (the questionnaire's order)."""
+    return [
+        {
+            "id": question.id,
+            "question": gettext(question.label),
+            "answer": answer_text(question.id, answers[question.id]),
+        }
+        for question in QUESTIONS
+        if question.id in answers
+    ]
