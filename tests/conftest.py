@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,25 @@ def rules() -> RuleSet:
     return loader.load(RULES_FILE)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate one SQLite database per test run; each test starts from a copy instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{path}", "AUTO_MIGRATE": True})
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+def fresh_sqlite(template: Path, folder: Path, name: str) -> str:
+    """Return the URL of a new copy of the migrated database, in a test's own folder."""
+    copy = folder / name
+    shutil.copyfile(template, copy)
+    return f"sqlite:///{copy}"
+
+
 @pytest.fixture
-def make_app(tmp_path: Path) -> Callable[..., Flask]:
+def make_app(tmp_path: Path, migrated_sqlite: Path) -> Callable[..., Flask]:
     """Return a factory of test apps on a throwaway SQLite file, with any setting changed."""
 
     def make(**config: Any) -> Flask:
@@ -32,7 +50,8 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "RULES_FILE": str(RULES_FILE),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "DATABASE_URL": fresh_sqlite(migrated_sqlite, tmp_path, "test.db"),
+            "AUTO_MIGRATE": False,  # a copy of a migrated database: only checked, not migrated again
         }
         return create_app({**defaults, **config})
 
@@ -55,10 +74,10 @@ def runner(app: Flask) -> Any:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def storage_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+def storage_app(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
     """An app on a real, empty, migrated database: SQLite, and PostgreSQL when TEST_DATABASE_URL is set."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
+        url = fresh_sqlite(migrated_sqlite, tmp_path, "store.db")
     else:
         url = os.environ.get("TEST_DATABASE_URL", "")
         if not url:

@@ -99,10 +99,6 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
 
-    @property
-    def is_open(self) -> bool:
-        return self.status not in FINISHED
-
 
 class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     """A status change or a note on a request, stamped with who and when."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +65,20 @@ class RuleSet:
     default_level: Level
     rules: tuple[Rule, ...]
     source: str
+
     # Evaluated in three rounds: patterns, then levels (which may test the
     # pattern), then notes (which may test both).
-    pattern_rules: tuple[Rule, ...] = field(init=False)
-    level_rules: tuple[Rule, ...] = field(init=False)
-    note_rules: tuple[Rule, ...] = field(init=False)
+    @cached_property
+    def pattern_rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.pattern)
 
-    def __post_init__(self) -> None:
-        rounds: tuple[list[Rule], list[Rule], list[Rule]] = ([], [], [])
-        for rule in self.rules:
-            rounds[0 if rule.pattern else 1 if rule.level else 2].append(rule)
-        object.__setattr__(self, "pattern_rules", tuple(rounds[0]))
-        object.__setattr__(self, "level_rules", tuple(rounds[1]))
-        object.__setattr__(self, "note_rules", tuple(rounds[2]))
+    @cached_property
+    def level_rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.level)
+
+    @cached_property
+    def note_rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if not rule.pattern and not rule.level)
 
     @property
     def most_urgent(self) -> Level:
@@ -263,7 +265,7 @@ def _rule(
     levels: dict[str, Level],
     patterns: dict[str, Pattern],
 ) -> Rule | None:
-    checker.rule_id = None
+    checker.rule_id = None  # an id that is not text is reported without a rule id
     checker.rule_id = checker.identifier(node) or None
     checker.keys(node, RULE_KEYS, RULE_REQUIRED)
     reason = checker.text(node, "reason")
