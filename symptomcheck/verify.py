@@ -19,7 +19,7 @@ import yaml
 import z3
 
 from symptomcheck import marked
-from symptomcheck.conditions import Condition, compile_condition
+from symptomcheck.conditions import Condition, Derived, compile_condition
 from symptomcheck.engine import assess
 from symptomcheck.problems import Problem, RuleError, RuleFileError
 from symptomcheck.questions import BY_ID, QUESTIONS, SCREENING_IDS, Kind
@@ -172,10 +172,13 @@ def _guarantee(node: marked.MarkedMap, checker: _Checker) -> Guarantee | None:
         if needed and key not in node:
             checker.error(Problem.MISSING_KEY, node.line, key=key)
         elif not needed and key in node:
-            checker.error(Problem.UNKNOWN_KEY, node.line_of(key), key=key, expected=f"no '{key}' with '{claim}'")
+            allowed = ["id", "says", *(other for other, wanted in needs.items() if wanted), claim]
+            checker.error(Problem.UNKNOWN_KEY, node.line_of(key), key=key, expected=", ".join(allowed))
     answers = node.get("answers", "complete")
     if answers not in ANSWER_SETS:
-        checker.error(Problem.WRONG_TYPE, node.line_of("answers"), key="answers", expected=" or ".join(ANSWER_SETS))
+        checker.error(
+            Problem.WRONG_TYPE, node.line_of("answers"), key="answers", expected="one of: " + ", ".join(ANSWER_SETS)
+        )
     when = compile_condition(node["when"], node.line_of("when"), checker) if "when" in node else None
     fields: dict[str, Any] = {}
     if claim in ("level_at_least", "level_exactly_when"):
@@ -525,10 +528,10 @@ class _Prover:
         return plain.model()
 
 
-def verify(rules: RuleSet, guarantees: GuaranteeSet) -> Report:
+def verify(rules: RuleSet, guarantees: GuaranteeSet, *, warn: bool = True, stop_at_broken: bool = False) -> Report:
     """Prove each guarantee over every answer set of its kind, and list rules and conditions that do nothing."""
     started = time.perf_counter()
-    _check_fit(rules, guarantees)
+    check_fit(rules, guarantees)
     prover = _Prover(rules, guarantees)
     proved, broken, warnings = [], [], []
     for guarantee in guarantees.guarantees:
@@ -536,13 +539,16 @@ def verify(rules: RuleSet, guarantees: GuaranteeSet) -> Report:
         warnings += [f"{guarantees.source}:{guarantee.line}: guarantee '{guarantee.id}': {note}" for note in notes]
         if failure is None:
             proved.append(guarantee)
-        else:
-            broken.append(failure)
-    warnings += _idle(prover)
+            continue
+        broken.append(failure)
+        if stop_at_broken:
+            break
+    if warn:
+        warnings += _idle(prover)
     return Report(tuple(proved), tuple(broken), tuple(warnings), time.perf_counter() - started)
 
 
-def _check_fit(rules: RuleSet, guarantees: GuaranteeSet) -> None:
+def check_fit(rules: RuleSet, guarantees: GuaranteeSet) -> None:
     """Raise RuleFileError when the guarantees name levels or patterns the rules lack, or cannot rank a level."""
     errors = []
     declared = {"level": {level.id for level in rules.levels}, "pattern": {pattern.id for pattern in rules.patterns}}
@@ -577,14 +583,13 @@ def _prove(prover: _Prover, guarantee: Guarantee) -> tuple[Broken | None, list[s
             notes.append("its 'when' never holds, so it proves nothing")
         if guarantee.notes and not any(guarantee.notes.picks(rule) for rule in prover.rules.rules):
             notes.append("it names no note of the rule set, so it proves nothing")
-        breaking, demands, expect = _when_claim(prover, guarantee, holds)
+        breaking, demands = _when_claim(prover, guarantee, holds)
         model = prover.example(*answer_set, breaking)
         if model is None:
             return None, notes
         complete = prover.example(*first.in_set("complete"), breaking)  # a worked case `rules test` can run
         model = complete if complete is not None else model
-        case = _case(prover.rules, first.read(model), expect)
-        return Broken(guarantee, demands, (case,)), notes
+        return Broken(guarantee, demands, (_case(prover.rules, first.read(model), guarantee),)), notes
     second, later = prover.second
     facts = [*answer_set, *second.in_set(guarantee.answers)]
     if guarantee.claim == "level_never_lower_when_more":
@@ -605,33 +610,33 @@ def _prove(prover: _Prover, guarantee: Guarantee) -> tuple[Broken | None, list[s
     if model is None:
         return None, notes
     before, after = first.read(model), second.read(model)
-    first_case = _case(prover.rules, before, None)
-    return Broken(guarantee, demands, (first_case, _case(prover.rules, after, first_case.level))), notes
+    first_case = _case(prover.rules, before, guarantee)
+    return Broken(guarantee, demands, (first_case, _case(prover.rules, after, guarantee, first_case.level))), notes
 
 
-def _when_claim(prover: _Prover, guarantee: Guarantee, holds: Any) -> tuple[Any, str, str | None]:
-    """Return what an answer set breaking a `when` claim satisfies, what is demanded, and the level to expect."""
+def _when_claim(prover: _Prover, guarantee: Guarantee, holds: Any) -> tuple[Any, str]:
+    """Return what an answer set breaking a `when` claim satisfies, and what the guarantee demands."""
     result = prover.outcome
     if guarantee.claim == "level_at_least":
         assert guarantee.level is not None
         breaking = z3.And(holds, z3.Not(prover.at_least(result, guarantee.level)))
-        return breaking, f"the level is {guarantee.level} or more urgent", guarantee.level
+        return breaking, f"the level is {guarantee.level} or more urgent"
     if guarantee.claim == "level_exactly_when":
         assert guarantee.level is not None
         demands = f"the level is {guarantee.level} when the condition holds, and only then"
-        return holds != prover.level_is(result, guarantee.level), demands, None
+        return holds != prover.level_is(result, guarantee.level), demands
     if guarantee.claim == "pattern_exactly_when":
         assert guarantee.pattern is not None
         is_pattern = result.pattern == _pattern_rank(prover.rules, guarantee.pattern)
         demands = f"the pattern is {guarantee.pattern} when the condition holds, and only then"
-        return holds != is_pattern, demands, None
+        return holds != is_pattern, demands
     assert guarantee.notes is not None
     picked = [rule for rule in prover.rules.rules if guarantee.notes.picks(rule)]
     any_shown = z3.Or([result.shown[rule.id] for rule in picked])
     described = f"{guarantee.notes.how.replace('_', ' ')} {', '.join(guarantee.notes.items)}"
     if guarantee.claim == "note_never_when":
-        return z3.And(holds, any_shown), f"no note ({described}) shows when the condition holds", None
-    return z3.And(holds, z3.Not(any_shown)), f"a note ({described}) shows when the condition holds", None
+        return z3.And(holds, any_shown), f"no note ({described}) shows when the condition holds"
+    return z3.And(holds, z3.Not(any_shown)), f"a note ({described}) shows when the condition holds"
 
 
 def _pattern_rank(rules: RuleSet, pattern_id: str) -> int:
@@ -649,12 +654,18 @@ def _more(first: AnswerVars, second: AnswerVars, answer_id: str) -> Any:
     )
 
 
-def _case(rules: RuleSet, answers: dict[str, Any], expect: str | None) -> Case:
+def _case(rules: RuleSet, answers: dict[str, Any], guarantee: Guarantee, expect_level: str | None = None) -> Case:
     """Run the engine itself on a found answer set, so what is printed is what a person would be told."""
     result = assess(rules, answers)
     pattern = result.pattern.id if result.pattern else None
+    expect_pattern = None
+    if guarantee.when and guarantee.when.test(answers, Derived(pattern, result.level.id)) is True:
+        if guarantee.claim in ("level_at_least", "level_exactly_when"):
+            expect_level = guarantee.level
+        elif guarantee.claim == "pattern_exactly_when":
+            expect_pattern = guarantee.pattern
     fired = tuple(rule.id for rule in result.fired)
-    return Case(answers, result.level.id, pattern, fired, expect or result.level.id)
+    return Case(answers, result.level.id, pattern, fired, expect_level or result.level.id, expect_pattern)
 
 
 def _texts(rules: RuleSet) -> Iterator[tuple[str, str]]:
