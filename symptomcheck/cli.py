@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
+import yaml
 
 from symptomcheck.rules import loader, vignettes
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission
@@ -138,3 +139,56 @@ def _headline(result: Result | str) -> str:
     if isinstance(result, str):
         return result
     return f"{result.level.id}/{vignettes.pattern_id(result) or 'no pattern'}"
+
+
+@rules.command("verify")
+@click.argument("file", required=False)
+@click.option("--guarantees", "guarantees_file", help="The guarantee file (default: the project's guarantees.yaml).")
+def verify(file: str | None, guarantees_file: str | None) -> None:
+    """Prove every guarantee over every possible set of answers; print a worked case for each broken one."""
+    from symptomcheck.rules import verify as verify_module  # z3 loads only for this command, not for every `flask` call
+
+    path = file or default_rules_file()
+    guarantees_path = guarantees_file or str(verify_module.DEFAULT_GUARANTEES)
+    try:
+        loaded = loader.load(path)
+        guarantees = verify_module.load_guarantees(guarantees_path)
+        report = verify_module.verify(loaded, guarantees)
+    except RuleFileError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(exc.errors)} problem(s); nothing was proved.", err=True)
+        raise SystemExit(2) from exc
+    for broken in report.broken:
+        click.echo(_broken(guarantees, broken))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    total, seconds = len(guarantees.guarantees), f"{report.seconds:.1f} s"
+    if report.broken:
+        click.echo(f"{path}: {len(report.broken)} of {total} guarantees in {guarantees_path} are broken ({seconds}).")
+        raise SystemExit(1)
+    click.echo(f"{path}: all {total} guarantees in {guarantees_path} hold, version {loaded.version} ({seconds}).")
+
+
+def _broken(guarantees: Any, broken: Any) -> str:
+    """Describe one broken guarantee: where it is, what it demands, and each answer set that breaks it."""
+    guarantee = broken.guarantee
+    lines = [
+        f"BROKEN {guarantees.source}:{guarantee.line}: guarantee '{guarantee.id}': {guarantee.says}",
+        f"  the guarantee demands: {broken.demands}",
+    ]
+    if broken.found:
+        return "\n".join([*lines, f"  the rules: {broken.found}"])
+    labels = [""] if len(broken.cases) == 1 else [" (before)", " (with more)"]
+    cases = []
+    for number, (case, label) in enumerate(zip(broken.cases, labels, strict=True), start=1):
+        fired = ", ".join(case.fired) or "none"
+        lines.append(f"  the rules give{label}: {case.level}, pattern {case.pattern or 'none'} (fired: {fired})")
+        suffix = f"-{number}" if len(broken.cases) > 1 else ""
+        expect = {"level": case.expect_level} | ({"pattern": case.expect_pattern} if case.expect_pattern else {})
+        cases.append(
+            {"id": f"{guarantee.id}-found{suffix}", "story": guarantee.says, "answers": case.answers, "expect": expect}
+        )
+    worked = yaml.safe_dump(cases, sort_keys=False, allow_unicode=True, width=1000)
+    lines.append("  as worked cases for a vignette file (set 'expect' to what a clinician expects):")
+    return "\n".join(lines + ["    " + line for line in worked.splitlines()])

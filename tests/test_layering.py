@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import ROOT
 
 PACKAGE = ROOT / "symptomcheck"
-RULES_THIRD_PARTY = {"yaml"}
+RULES_THIRD_PARTY = {"yaml", "z3"}
 
 # Which part may import which (besides itself). The factory and the CLIs sit on top and may use any part.
 MAY_IMPORT = {

@@ -38,6 +38,8 @@ class Condition:
     answer_ids: frozenset[str]
     derived: frozenset[str]  # which of 'pattern' and 'level' it tests
     values: frozenset[tuple[str, str]] = frozenset()  # (answer id, value) pairs it looks for
+    # (operator, line, operand, ...), sub-conditions as Conditions: what `verify` encodes for the solver.
+    tree: tuple[Any, ...] = ()
 
     def values_of(self, answer_id: str) -> frozenset[str]:
         """Return the values of one answer that this condition looks for."""
@@ -95,12 +97,13 @@ def _compile_list(operator: str, operand: Any, line: int, checker: Checker) -> l
     return [part for part in parts if part is not None]
 
 
-def _combined(parts: list[Condition], test: Test) -> Condition:
+def _combined(parts: list[Condition], test: Test, tree: tuple[Any, ...]) -> Condition:
     return Condition(
         test,
         frozenset().union(*(part.answer_ids for part in parts)),
         frozenset().union(*(part.derived for part in parts)),
         frozenset().union(*(part.values for part in parts)),
+        tree,
     )
 
 
@@ -111,7 +114,7 @@ def _logic(operator: str, decisive: bool) -> Compiler:
         parts = _compile_list(operator, operand, line, checker)
         if parts is None:
             return None
-        return _combined(parts, _logic_test([part.test for part in parts], decisive))
+        return _combined(parts, _logic_test([part.test for part in parts], decisive), (operator, line, *parts))
 
     return compile_logic
 
@@ -126,7 +129,7 @@ def _not(operand: Any, line: int, checker: Checker) -> Condition | None:
         verdict = inner(answers, derived)
         return None if verdict is None else not verdict
 
-    return _combined([part], test)
+    return _combined([part], test, ("not", line, part))
 
 
 def _counting(operator: str, at_least: bool) -> Compiler:
@@ -155,7 +158,7 @@ def _counting(operator: str, at_least: bool) -> Compiler:
                 return True if known_true >= count else False if possible_true < count else None
             return False if known_true > count else True if possible_true <= count else None
 
-        return _combined(parts, test)
+        return _combined(parts, test, (operator, line, count, *parts))
 
     return compile_count
 
@@ -209,7 +212,8 @@ def _choice_test(operator: str, kind: Kind, many: bool) -> Compiler:
                 return answer in wanted
             return not wanted.isdisjoint(answer)
 
-        return Condition(test, frozenset({answer_id}), frozenset(), frozenset((answer_id, value) for value in wanted))
+        looked_for = frozenset((answer_id, value) for value in wanted)
+        return Condition(test, frozenset({answer_id}), frozenset(), looked_for, (operator, line, answer_id, wanted))
 
     return compile_choice
 
@@ -237,7 +241,7 @@ def _bound(operator: str, at_least: bool) -> Compiler:
             amount = len(answer) if counts else answer
             return amount >= limit if at_least else amount <= limit
 
-        return Condition(test, frozenset({answer_id}), frozenset())
+        return Condition(test, frozenset({answer_id}), frozenset(), tree=(operator, line, answer_id, limit))
 
     return compile_bound
 
@@ -262,7 +266,7 @@ def _derived_is(operator: str, what: str) -> Compiler:
             known = derived.pattern if what == "pattern" else derived.level
             return None if known is None else known in wanted
 
-        return Condition(test, frozenset(), frozenset({what}))
+        return Condition(test, frozenset(), frozenset({what}), tree=(operator, line, wanted))
 
     return compile_derived
 

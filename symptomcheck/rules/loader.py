@@ -89,7 +89,7 @@ class RuleSet:
         return next(level for level in self.levels if level.id == level_id)
 
 
-class _Checker:
+class FileChecker:
     """Collects every problem in one file, each with its line and rule id."""
 
     def __init__(self, source: str) -> None:
@@ -179,7 +179,7 @@ def load(path: str | Path) -> RuleSet:
 
 def parse(text: str, source: str = "<rules>") -> RuleSet:
     """Check and compile rule-file text; raise RuleFileError listing every problem."""
-    checker = _Checker(source)
+    checker = FileChecker(source)
     try:
         document = marked.load(text)
     except yaml.MarkedYAMLError as exc:
@@ -203,7 +203,7 @@ def parse(text: str, source: str = "<rules>") -> RuleSet:
     return ruleset
 
 
-def _build(document: marked.MarkedMap, checker: _Checker) -> RuleSet | None:
+def _build(document: marked.MarkedMap, checker: FileChecker) -> RuleSet | None:
     checker.keys(document, TOP_KEYS, TOP_KEYS)
     version = document.get("version")
     if "version" in document and not isinstance(version, str):
@@ -248,7 +248,9 @@ def _build(document: marked.MarkedMap, checker: _Checker) -> RuleSet | None:
     )
 
 
-def _declared(checker: _Checker, document: marked.MarkedMap, key: str, keys: tuple[str, ...], kind: Any) -> list[Any]:
+def _declared(
+    checker: FileChecker, document: marked.MarkedMap, key: str, keys: tuple[str, ...], kind: Any
+) -> list[Any]:
     """Return the declared levels or patterns, in order (most urgent or most specific first)."""
     nodes = checker.mappings(document, key)
     checker.unique_ids(key.rstrip("s"), nodes)
@@ -261,7 +263,7 @@ def _declared(checker: _Checker, document: marked.MarkedMap, key: str, keys: tup
 
 def _rule(
     node: marked.MarkedMap,
-    checker: _Checker,
+    checker: FileChecker,
     levels: dict[str, Level],
     patterns: dict[str, Pattern],
 ) -> Rule | None:
@@ -292,7 +294,7 @@ def _rule(
 
 
 def _check_red_flags_covered(
-    rules: list[Rule | None], default_level: Level | None, document: marked.MarkedMap, checker: _Checker
+    rules: list[Rule | None], default_level: Level | None, document: marked.MarkedMap, checker: FileChecker
 ) -> None:
     """Report each red flag that, on its own, at some age, does not reach a level above the default."""
     if default_level is None:

@@ -31,6 +31,10 @@ class Problem(Enum):
     LEVEL_AND_PATTERN = "a rule sets a level or a pattern, not both; split it in two so each reason is shown"
     BAD_BRACES = "'{key}' has a '{{' or '}}' that is not part of a placeholder such as {{emergency_number}}"
     UNKNOWN_PLACEHOLDER = "'{{{name}}}' is not a known placeholder; use one of: {expected}"
+    # Guarantee files (`flask rules verify`).
+    CLAIM_COUNT = "a guarantee makes exactly one claim; use one of: {expected}"
+    NOT_IN_RULES = "the {what} '{id}' is not declared in the rule file {rules}"
+    NOT_RANKED = "the rule file declares the level '{level}', which is missing from 'levels' here"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,11 @@ class RuleError:
     line: int
     rule_id: str | None
     details: dict[str, object]
+    what: str = "rule"  # or "guarantee": what rule_id names
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: "
-        rule = f"rule '{self.rule_id}': " if self.rule_id else ""
+        rule = f"{self.what} '{self.rule_id}': " if self.rule_id else ""
         return f"{where}{rule}{self.problem.value.format(**self.details)}."
 
 
