@@ -33,6 +33,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=None,
         CLINIC_NAME="Resolution Spine & Joint",
         CLINIC_PHONE="",
+        # The clinic's own words about itself on the teaching page ("why choose us"), in English and Spanish.
+        CLINIC_ABOUT="",
+        CLINIC_ABOUT_ES="",
         EMERGENCY_NUMBER="911",
         RULES_FILE=str(loader.PUBLISHED_RULES_FILE),  # SYMPTOMCHECK_RULES_FILE overrides it
         # A patient may leave a page open for hours: the CSRF token lives as

@@ -267,7 +267,7 @@ def test_the_result_prints_as_one_clean_page(page: Page) -> None:
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".site-footer")).to_be_hidden()
     expect(page.get_by_role("button", name="Start again and clear my answers")).to_be_hidden()
-    expect(page.locator(".print-only")).to_contain_text("Resolution Spine & Joint")
+    expect(page.locator(".print-only").first).to_contain_text("Resolution Spine & Joint")
     for heading in ("Book a regular visit.", "Why we suggest this", "Please read", "Your answers"):
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     for text in ("not a diagnosis", f"Rule set version {RULES_VERSION}"):

@@ -83,7 +83,39 @@ def test_full_journey_to_each_level(patient: Patient, change: dict[str, Any], le
     text = text_of(page)
     assert "not a diagnosis" in text
     assert f"Rule set version {RULES_VERSION}" in text
-    assert "share" in text  # the pattern sentence
+    # The pattern is shown from "soon" down; at "get care today" nothing may reassure (triage.md, section 4).
+    assert ("share" in text) == (level_title != TO_EACH_LEVEL["urgent"][1])
+
+
+def test_an_urgent_result_says_what_to_do_now_and_nothing_that_reassures(patient: Patient) -> None:
+    patient.answer_all({**COMPLETE, "red_flags": ["fever"], "neck_stiffness": "no"})
+    page = patient.read("/result")
+    text = text_of(page)
+    assert page.h1 is not None and page.h1.get_text(strip=True) == "Get medical care today."
+    assert "You have a fever with this headache." in text  # why
+    assert "If you get worse, call 911." in text  # what to do if it gets worse
+    for reassuring in ("share", "Other things we noted", "spine and headache clinic", "Your headaches have gone on"):
+        assert reassuring not in text, reassuring
+    assert "Do not wait for our call. Get medical care today." in text
+    contact = page.find("a", href="/contact")
+    assert contact is not None and "button--secondary" in contact["class"]
+
+
+def test_a_result_from_soon_down_links_to_the_teaching_that_fits_its_pattern(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)  # routine, cgh_likely
+    link = patient.read("/result").find("a", string="Learn about headaches that start in the neck")
+    assert link is not None and link["href"] == "/learn#treatments"
+    learn = patient.read("/learn")
+    assert learn.find(id="treatments") is not None
+
+
+def test_emergency_number_is_said_once_per_page_in_the_footer(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    for url in ("/questions/neck", "/check-answers", "/result", "/learn", "/contact"):
+        page = patient.read(url)
+        for printed in page.select(".print-only"):  # display: none on screen, for the printed result only
+            printed.decompose()
+        assert text_of(page).count("In an emergency, call 911") == 1, url
 
 
 def test_each_page_says_which_step_it_is(patient: Patient) -> None:

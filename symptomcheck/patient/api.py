@@ -14,7 +14,7 @@ from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission,
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, json_numbers_as_integers
 from symptomcheck.web import security
-from symptomcheck.web.display import DISCLAIMER, current_rules, say
+from symptomcheck.web.display import current_rules, disclaimer, say
 from symptomcheck.web.security import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,7 +60,7 @@ def as_json(result: Result) -> dict[str, Any]:
             for rule in result.fired
         ],
         "notes": [say(note) for note in result.notes],
-        "disclaimer": say(DISCLAIMER),
+        "disclaimer": disclaimer(),
         "rules_version": result.rules_version,
         "rules_reviewed_by": loaded.reviewed_by,
         "rules_reviewed_on": loaded.reviewed_on.isoformat(),

@@ -15,7 +15,7 @@ from symptomcheck.records import contact_requests
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
 from symptomcheck.web import i18n, security
-from symptomcheck.web.display import DISCLAIMER, answer_rows, current_rules, say
+from symptomcheck.web.display import EMERGENCY_LINE, NOT_ADVICE, answer_rows, current_rules, disclaimer, say
 from symptomcheck.web.forms import ButtonForm
 from symptomcheck.web.security import limiter
 
@@ -64,7 +64,9 @@ def page_globals() -> dict[str, Any]:
         "clinic_name": current_app.config["CLINIC_NAME"],
         "clinic_phone": current_app.config["CLINIC_PHONE"],
         "emergency_number": current_app.config["EMERGENCY_NUMBER"],
-        "disclaimer": say(DISCLAIMER),
+        "disclaimer": disclaimer(),
+        "not_advice": say(NOT_ADVICE),
+        "emergency_line": say(EMERGENCY_LINE),
         "say": say,
         "phone_intake": phone_intake(),
         "language": i18n.language(),
@@ -75,6 +77,25 @@ def page_globals() -> dict[str, Any]:
 @bp.get("/")
 def start() -> str:
     return render_template("start.html", first_page=PAGES[0])
+
+
+# Which part of the teaching page fits each pattern a result shows.
+LEARN_SECTION = {
+    "cgh_likely": "treatments",
+    "cgh_possible": "why-the-neck",
+    "other_pattern": "migraine-or-neck",
+    "unclear": "how-it-is-checked",
+}
+
+
+@bp.get("/learn")
+def learn() -> str:
+    """The clinic's teaching about headaches that start in the neck, in plain words."""
+    config = current_app.config
+    about = (
+        config["CLINIC_ABOUT_ES"] if i18n.language() == "es" and config["CLINIC_ABOUT_ES"] else config["CLINIC_ABOUT"]
+    )
+    return render_template("learn.html", clinic_about=about)
 
 
 @bp.get("/language/<code>")
@@ -194,6 +215,7 @@ def result() -> str | Response:
         today=datetime.date.today(),
         start_again=ButtonForm(),
         warning_signs=PAGE_BY_ANSWER["red_flags"],
+        learn_section=LEARN_SECTION.get(outcome.pattern.id if outcome.pattern else "", ""),
     )
 
 

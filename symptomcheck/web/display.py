@@ -11,12 +11,14 @@ from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, QUESTIONS, Kind
 from symptomcheck.web.i18n import N_, gettext
 
-# In English here, for the catalog and the API; say() gives it in the page's language.
-DISCLAIMER = N_(
-    "This self-check is not a diagnosis or medical advice, and it does not replace a visit with a clinician. "
-    "If your symptoms get worse or new ones appear, get medical care. "
-    "In an emergency, call {emergency_number} now."
+# In English here, for the catalog; say() gives each in the page's language.
+NOT_ADVICE = N_(
+    "This self-check is not a diagnosis or medical advice. It does not take the place of a visit with a clinician. "
+    "If your symptoms get worse or new ones appear, get medical care."
 )
+EMERGENCY_LINE = N_("In an emergency, call {emergency_number} now.")
+# The whole disclaimer, in English (the API, tests); disclaimer() gives it in the page's language.
+DISCLAIMER = f"{NOT_ADVICE} {EMERGENCY_LINE}"
 NONE_OF_THESE = N_("None of these")
 NOTHING_SELECTED = N_("None")
 
@@ -31,6 +33,11 @@ def say(text: str) -> str:
     """Return a patient text (from rules.yaml or the code) in the page's language, with the clinic's details."""
     config = current_app.config
     return gettext(text).format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
+
+
+def disclaimer() -> str:
+    """Return the whole disclaimer in the page's language: not a diagnosis, and what to do in an emergency."""
+    return f"{say(NOT_ADVICE)} {say(EMERGENCY_LINE)}"
 
 
 def answer_text(answer_id: str, value: Any) -> list[str]:
