@@ -104,6 +104,11 @@ def start(visit: Visit) -> None:
     visit.heading("Check your headache and neck pain")
 
 
+def learn(visit: Visit) -> None:
+    visit.page.goto("/learn")
+    visit.heading("Learn about headaches that start in the neck")
+
+
 def check_answers(visit: Visit) -> None:
     visit.answers(COMPLETE)
     visit.page.goto("/check-answers")
@@ -169,6 +174,7 @@ def phone_intake(visit: Visit) -> None:
 
 PATIENT_PAGES: dict[str, Callable[[Visit], None]] = {
     "start": start,
+    "learn": learn,
     **{f"question-{step.slug}": question_page(step, errors=False) for step in forms.PAGES},
     **{f"question-{step.slug}-errors": question_page(step, errors=True) for step in forms.PAGES},
     "check-answers": check_answers,

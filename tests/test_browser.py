@@ -210,7 +210,7 @@ WIDEN = """(width) => {
   wide.textContent = "x";
   document.body.append(wide);
 }"""
-PATIENT_PAGES = ["start", *(step.slug for step in PAGES), "check-answers", "result", "contact", "contact-sent"]
+PATIENT_PAGES = ["learn", "start", *(step.slug for step in PAGES), "check-answers", "result", "contact", "contact-sent"]
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -223,6 +223,8 @@ def test_patient_pages_do_not_scroll_sideways(open_page: Callable[..., Page], wi
         page.wait_for_load_state("load")  # the stylesheet too: the DOM can be read before it applies
         sizes[name] = page.evaluate(MEASURE)
 
+    page.goto("/learn")
+    measure("learn")
     page.goto("/")
     measure("start")
     page.get_by_role("link", name="Start now").click()

@@ -110,6 +110,7 @@ def test_nothing_is_stored_for_a_person_who_does_not_ask(storage_app: Flask) -> 
     [
         ({"phone": "", "email": ""}, "Enter a phone number or an email address, so we can reach you."),
         ({"phone": "12345"}, "Enter a phone number, like 202 555 0143."),
+        ({"phone": "555 0143"}, "Include the area code, like 202 555 0143."),  # a local number: the fix, named
         ({"email": "ada@"}, "Enter an email address, like name@example.com."),
         ({"name": "  "}, "Enter your name."),
         ({"preferred_time": "midnight"}, "Not a valid choice."),

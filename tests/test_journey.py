@@ -180,7 +180,7 @@ def test_later_pages_send_you_back_to_the_first_unanswered_one(patient: Patient)
 def test_change_an_answer_from_the_check_page(patient: Patient) -> None:
     patient.answer_all(COMPLETE)
     check = patient.read("/check-answers")
-    change = check.find("a", href="/questions/headaches#pain_intensity")
+    change = check.find("a", href="/questions/headaches?from=check#pain_intensity")
     assert change is not None
     assert "your answer to: How bad is the pain" in change.get_text()
     page = patient.read("/questions/headaches")
@@ -193,7 +193,7 @@ def test_change_an_answer_from_the_check_page(patient: Patient) -> None:
         row.dt.get_text(strip=True): row.dd.get_text(strip=True)
         for row in patient.read("/check-answers").select(".summary__row")
     }
-    assert rows["How bad is the pain at its worst, from 0 to 10?"] == "9"
+    assert rows["How bad is the pain at its worst, from 0 to 10?"] == "9 out of 10"
 
 
 def test_changing_to_an_emergency_sign_goes_straight_to_the_result(patient: Patient) -> None:
@@ -378,3 +378,25 @@ def test_a_sight_change_in_pregnancy_stops_after_the_headache_page(patient: Pati
     page = patient.read("/result")
     assert page.h1 is not None and page.h1.get_text(strip=True).startswith("Call 911")
     assert "flashing lights or zigzag lines" in text_of(page)
+
+
+def test_numbers_carry_their_units_and_a_number_too_high_says_so(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    check = text_of(patient.read("/check-answers"))
+    assert f"{COMPLETE['headache_days']} days a month" in check
+    assert f"{COMPLETE['pain_intensity']} out of 10" in check
+    response = patient.submit(
+        "/questions/headaches", {**{key: COMPLETE[key] for key in HEADACHES}, "pain_intensity": 11}
+    )
+    error = check_page(response.data).find(id="pain_intensity-error")
+    assert error is not None and "11 is too high. Enter a number from 0 to 10." in error.get_text()
+
+
+def test_back_on_a_page_opened_with_change_returns_to_the_check_page(patient: Patient) -> None:
+    patient.answer_all(COMPLETE)
+    change = patient.read("/check-answers").find("a", href=lambda href: href and href.endswith("#pain_intensity"))
+    assert change is not None
+    page = patient.read(change["href"].split("#")[0])
+    back = page.find("a", class_="back-link")
+    assert back is not None and back["href"] == "/check-answers"
+    assert patient.read("/questions/headaches").find("a", class_="back-link")["href"] == "/questions/neck"

@@ -151,3 +151,9 @@ def test_every_question_is_on_exactly_one_page_in_the_questionnaires_order() -> 
     asked = [answer_id for page in PAGES for answer_id in page.answer_ids]
     assert asked == [question.id for question in QUESTIONS]  # none missing, none twice, none out of order
     assert len({page.slug for page in PAGES}) == len(PAGES)
+
+
+def test_every_number_has_a_unit_to_show() -> None:
+    from symptomcheck.web.display import UNITS
+
+    assert set(UNITS) == {question.id for question in QUESTIONS if question.kind is Kind.INTEGER}

@@ -51,7 +51,7 @@ def question_texts() -> Iterator[str]:
 def page_texts(client: FlaskClient) -> Iterator[str]:
     """Walk the journey to each kind of page and yield each block of visible text."""
     patient = Patient(client)
-    pages = [check_page(client.get("/").data), check_page(client.get("/nowhere").data)]
+    pages = [check_page(client.get(url).data) for url in ("/", "/nowhere", "/learn")]
     pages.append(check_page(patient.submit("/questions/about-you", {}).data))  # with errors
     patient.answer_all({**COMPLETE, "red_flags": ["fever", "progressive"], "pain_relief_days": 12})
     pages += [patient.read(f"/questions/{slug}") for slug in ("warning-signs", "neck", "headaches", "treatment")]

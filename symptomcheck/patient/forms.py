@@ -22,7 +22,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from symptomcheck.records.contact_requests import Contact
 from symptomcheck.records.models import CONTACT_TIMES
@@ -84,14 +84,21 @@ class WholeNumber(IntegerField):
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             translated(question.label),
-            validators=[
-                InputRequired(translated(question.error)),
-                NumberRange(question.minimum, question.maximum, translated(question.error)),
-            ],
+            validators=[InputRequired(translated(question.error))],
             description=translated(question.hint),
             **kwargs,
         )
         self.question = question
+
+    def pre_validate(self, form: Any) -> None:
+        # Only digits get this far, so a number out of range is too high, never below 0: say so, and the fix.
+        if self.data is not None and self.data > self.question.maximum:
+            raise ValidationError(
+                gettext(
+                    "%(number)s is too high. Enter a number from %(minimum)s to %(maximum)s.",
+                    number=self.data, minimum=self.question.minimum, maximum=self.question.maximum,
+                )
+            )  # fmt: skip
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = valuelist[0].strip() if valuelist else ""
@@ -247,6 +254,8 @@ class ContactPage(FlaskForm):
             number = phonenumbers.parse(field.data, current_app.config["PHONE_REGION"])
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(gettext("Enter a phone number, like %(example)s.", example=PHONE_EXAMPLE)) from exc
+        if phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+            raise ValidationError(gettext("Include the area code, like %(example)s.", example=PHONE_EXAMPLE))
         if not phonenumbers.is_valid_number(number):
             raise ValidationError(gettext("Enter a phone number, like %(example)s.", example=PHONE_EXAMPLE))
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -139,6 +139,8 @@ def question(slug: str) -> str | Response:
         return redirect(url_for(".question", slug=first_gap.slug))
     number = PAGES.index(page)
     back = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
+    if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
+        back = url_for(".review")
     return render_template(
         "question.html",
         form=form,
@@ -222,7 +224,10 @@ def result() -> str | Response:
 def answer_rows_to_change(answers: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the answer rows, each with a link to the question on its page."""
     return [
-        {**row, "change": url_for(".question", slug=PAGE_BY_ANSWER[row["id"]].slug, _anchor=row["id"])}
+        {
+            **row,
+            "change": url_for(".question", slug=PAGE_BY_ANSWER[row["id"]].slug, _anchor=row["id"], **{"from": "check"}),
+        }
         for row in answer_rows(answers)
     ]
 

@@ -19,6 +19,12 @@ NOT_ADVICE = N_(
 EMERGENCY_LINE = N_("In an emergency, call {emergency_number} now.")
 # The whole disclaimer, in English (the API, tests); disclaimer() gives it in the page's language.
 DISCLAIMER = f"{NOT_ADVICE} {EMERGENCY_LINE}"
+# The unit each number is counted in, so "10" reads "10 days a month" on the check page and the result.
+UNITS = {
+    "headache_days": N_("%(number)s days a month"),
+    "pain_intensity": N_("%(number)s out of 10"),
+    "pain_relief_days": N_("%(number)s days a month"),
+}
 NONE_OF_THESE = N_("None of these")
 NOTHING_SELECTED = N_("None")
 
@@ -44,7 +50,7 @@ def answer_text(answer_id: str, value: Any) -> list[str]:
     """Return an answer in the words the person saw, one item per ticked box."""
     question = BY_ID[answer_id]
     if question.kind is Kind.INTEGER:
-        return [str(value)]
+        return [gettext(UNITS[answer_id], number=value)]
     if question.kind is Kind.SINGLE:
         return [gettext(question.choice_label(value))]
     nothing = NONE_OF_THESE if question.explicit_none else NOTHING_SELECTED
