@@ -7,14 +7,16 @@ good, 1 a problem or a difference was found, 2 a file could not be used.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
 import yaml
 
-from symptomcheck.rules import loader, vignettes
+from symptomcheck.rules import coverage, loader, vignettes
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.problems import RuleFileError
@@ -60,18 +62,39 @@ def check(file: str | None) -> None:
 @rules.command("test")
 @click.argument("case_files", nargs=-1, required=True, metavar="VIGNETTES...")
 @click.option("--rules", "rules_file", help="The rule file to test (default: the app's).")
-def test(case_files: tuple[str, ...], rules_file: str | None) -> None:
-    """Run vignette files and print each case whose suggestion differs."""
+@click.option("--verbose", "-v", is_flag=True, help="Print every case, not only those that differ.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and every case as JSON, for scripts.")
+def test(case_files: tuple[str, ...], rules_file: str | None, verbose: bool, as_json: bool) -> None:
+    """Run vignette files, print each case whose suggestion differs, and the coverage figures.
+
+    Exits 1 when a case differs, under-triage included.
+    """
     loaded = _load_or_exit(rules_file or default_rules_file())
-    cases = _vignettes_or_exit(case_files)
-    failures = 0
-    for case in cases:
-        problem = vignettes.mismatch(loaded, case)
-        if problem:
-            failures += 1
-            click.echo(f"MISMATCH {case.id}: {problem}")
-    click.echo(f"{len(cases) - failures} of {len(cases)} vignettes match.")
-    raise SystemExit(1 if failures else 0)
+    figures = coverage.measure(loaded, _vignettes_or_exit(case_files))
+    if as_json:
+        click.echo(json.dumps({"rules": loaded.source, "version": loaded.version} | coverage.as_json(figures)))
+    else:
+        for case in figures.cases:
+            if verbose:
+                click.echo(coverage.case_line(case))
+            elif not case.matches:
+                click.echo(f"MISMATCH {case.id}: {_mismatch(case)}")
+        for line in coverage.summary(figures):
+            click.echo(line)
+        click.echo(f"{figures.matches} of {len(figures.cases)} vignettes match.")
+    raise SystemExit(1 if figures.matches < len(figures.cases) or figures.under else 0)
+
+
+def _mismatch(case: coverage.CaseOutcome) -> str:
+    if case.level is None:
+        return case.problem or "not assessed"
+    problems = []
+    if not case.level_matches:
+        under = " (UNDER-TRIAGE)" if case.triage == "under" else ""
+        problems.append(f"expected level {case.expected_level}, got {case.level}{under}")
+    if case.pattern_matches is False:
+        problems.append(f"expected pattern {case.expected_pattern}, got {case.pattern}")
+    return f"{'; '.join(problems)} (rules that fired: {', '.join(case.fired) or 'none'})"
 
 
 @rules.command("diff")
@@ -87,14 +110,49 @@ def diff(old: str, new: str, case_files: tuple[str, ...], stored: bool) -> None:
     cases = [(case.id, case.answers) for case in _vignettes_or_exit(case_files)]
     if stored:
         cases += _stored_cases()
+    if old_rules.version == new_rules.version:
+        click.echo(f"warning: the version did not change ({new_rules.version}); a changed rule file needs a new one.")
     changed = 0
     for case_id, answers in cases:
         change = _change(_assess(old_rules, answers), _assess(new_rules, answers))
         if change:
             changed += 1
             click.echo(f"CHANGED {case_id}: {change}")
+    texts = list(changed_texts(old_rules, new_rules))
+    for where, before, after in texts:
+        click.echo(f"TEXT {where}:")
+        click.echo(side_by_side(before, after))
     click.echo(f"{changed} of {len(cases)} cases would change (version {old_rules.version} -> {new_rules.version}).")
-    raise SystemExit(1 if changed else 0)
+    raise SystemExit(1 if changed or texts else 0)
+
+
+def changed_texts(old: RuleSet, new: RuleSet) -> Iterator[tuple[str, str, str]]:
+    """Yield (where, old text, new text) for each title, advice, reason or note that differs ('' for none)."""
+    for what, before_items, after_items, keys in (
+        ("level", old.levels, new.levels, ("title", "advice")),
+        ("pattern", old.patterns, new.patterns, ("title", "advice")),
+        ("rule", old.rules, new.rules, ("reason", "note")),
+    ):
+        before_by_id = {item.id: item for item in before_items}
+        after_by_id = {item.id: item for item in after_items}
+        for item_id in [*before_by_id, *(key for key in after_by_id if key not in before_by_id)]:
+            before, after = before_by_id.get(item_id), after_by_id.get(item_id)
+            for key in keys:
+                old_text, new_text = getattr(before, key, None) or "", getattr(after, key, None) or ""
+                if old_text != new_text:
+                    yield f"{what} '{item_id}' {key}", old_text, new_text
+
+
+def side_by_side(before: str, after: str, width: int = 56) -> str:
+    """Return two texts in two columns, old on the left and new on the right."""
+    left = textwrap.wrap(before, width) or ["(none)"]
+    right = textwrap.wrap(after, width) or ["(none)"]
+    rows = [f"  {'old':<{width}} | new"]
+    for number in range(max(len(left), len(right))):
+        old_part = left[number] if number < len(left) else ""
+        new_part = right[number] if number < len(right) else ""
+        rows.append(f"  {old_part:<{width}} | {new_part}".rstrip())
+    return "\n".join(rows)
 
 
 def _stored_cases() -> list[tuple[str, Mapping[str, Any]]]:
