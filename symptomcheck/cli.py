@@ -11,6 +11,7 @@ import json
 import os
 import textwrap
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -250,3 +251,30 @@ def _broken(guarantees: Any, broken: Any) -> str:
     worked = yaml.safe_dump(cases, sort_keys=False, allow_unicode=True, width=1000)
     lines.append("  as worked cases for a vignette file (set 'expect' to what a clinician expects):")
     return "\n".join(lines + ["    " + line for line in worked.splitlines()])
+
+
+def _case_files(case_files: tuple[str, ...]) -> list[str]:
+    from symptomcheck.web import rulebook
+
+    return list(case_files) or [str(path) for path in rulebook.default_case_files()]
+
+
+@rules.command("book")
+@click.argument("file", required=False)
+@click.option("-o", "--output", help="Write the page here (default: print it).")
+@click.option(
+    "--cases", "case_files", multiple=True, help="A worked-case file (default: the clinic's and the project's)."
+)
+def book(file: str | None, output: str | None, case_files: tuple[str, ...]) -> None:
+    """Write the rule book: one HTML page with every rule in plain words, the proofs and the coverage."""
+    from symptomcheck.web import rulebook  # Babel and Jinja load only for this command
+
+    loaded = _load_or_exit(file or default_rules_file())
+    files = _case_files(case_files)
+    _vignettes_or_exit(tuple(files))
+    page = rulebook.build(loaded, files)
+    if output is None:
+        click.echo(page)
+        return
+    Path(output).write_text(page, encoding="utf-8")
+    click.echo(f"{output}: the rule book of version {loaded.version} ({len(page.encode('utf-8')) / 1024:.0f} KB).")
