@@ -278,3 +278,86 @@ def book(file: str | None, output: str | None, case_files: tuple[str, ...]) -> N
         return
     Path(output).write_text(page, encoding="utf-8")
     click.echo(f"{output}: the rule book of version {loaded.version} ({len(page.encode('utf-8')) / 1024:.0f} KB).")
+
+
+@rules.command("release")
+@click.argument("file")
+@click.option("--published", help="The published rule file to compare with (default: the project's rules.yaml).")
+@click.option("-o", "--output", help="Where to write the release note (default: release-notes/<version>.md).")
+@click.option("--cases", "case_files", multiple=True, help="A worked-case file (default: all of them).")
+@click.option("--allow-less-urgent", is_flag=True, help="Release even though some cases become less urgent.")
+def release(
+    file: str, published: str | None, output: str | None, case_files: tuple[str, ...], allow_less_urgent: bool
+) -> None:
+    """Check, prove, test and compare a new rule file; refuse it or write its release note for the clinician to sign."""
+    from symptomcheck.rules import verify as verify_module
+    from symptomcheck.web import rulebook
+
+    new = _load_or_exit(file)
+    old = _load_or_exit(published or str(loader.PUBLISHED_RULES_FILE))
+    report = verify_module.verify(new, verify_module.load_guarantees(verify_module.DEFAULT_GUARANTEES))
+    files = _case_files(case_files)
+    cases = _vignettes_or_exit(tuple(files))
+    figures = coverage.measure(new, cases)
+    changes, less_urgent = [], []
+    for case in cases:
+        before, after = _assess(old, case.answers), _assess(new, case.answers)
+        if change := _change(before, after):
+            changes.append((case.id, change))
+            if isinstance(before, Result) and isinstance(after, Result) and after.level.rank > before.level.rank:
+                less_urgent.append(case.id)
+    texts = list(changed_texts(old, new))
+
+    refusals = [f"guarantee '{broken.guarantee.id}' is broken: {broken.demands}" for broken in report.broken]
+    refusals += [f"worked case {case.id}: {_mismatch(case)}" for case in figures.cases if not case.matches]
+    if less_urgent and not allow_less_urgent:
+        refusals.append(f"less urgent than the published rules for: {', '.join(less_urgent)} (--allow-less-urgent)")
+    refusals += [f"no Spanish for the {where}: {text}" for where, text in rulebook.untranslated(new)]
+    if new.version == old.version:
+        refusals.append(f"the version was not updated (still {old.version})")
+    if new.reviewed_by == old.reviewed_by:
+        refusals.append("reviewed_by was not updated: name who reviewed this version")
+    if new.reviewed_on <= old.reviewed_on:
+        refusals.append(f"reviewed_on was not updated (it must be after {old.reviewed_on.isoformat()})")
+    for refusal in refusals:
+        click.echo(f"REFUSED: {refusal}", err=True)
+    if refusals:
+        click.echo(f"{file}: not released ({len(refusals)} problem(s)).", err=True)
+        raise SystemExit(1)
+
+    note = Path(output or Path("release-notes") / f"{new.version}.md")
+    note.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# Rule set {new.version}: release note",
+        "",
+        f"- Rule file: `{file}`, SHA-256 `{rulebook.file_digest(file)}`",
+        f"- Replaces: version {old.version} (`{old.source}`, reviewed by {old.reviewed_by} on {old.reviewed_on})",
+        f"- Reviewed by: {new.reviewed_by}, on {new.reviewed_on.isoformat()}",
+        "",
+        "## What changed",
+        "",
+        f"{len(changes)} of {len(cases)} worked cases change:"
+        if changes
+        else f"No worked case ({len(cases)}) changes.",
+        "",
+        *[f"- `{case_id}`: {change}" for case_id, change in changes],
+        *([""] if changes else []),
+    ]
+    if less_urgent:
+        lines += [f"**Less urgent than before, released with --allow-less-urgent:** {', '.join(less_urgent)}", ""]
+    lines += [f"{len(texts)} text(s) the person reads changed:" if texts else "No text the person reads changed.", ""]
+    for where, before, after in texts:
+        lines += [f"- {where}", f"  - old: {before or '(none)'}", f"  - new: {after or '(none)'}"]
+    lines += ["", "## Figures", "", "```", *coverage.summary(figures), "```", "", "## Proofs", ""]
+    lines.append(f"All {len(report.proved)} guarantees of `guarantees.yaml` hold ({report.seconds:.1f} s):")
+    lines += ["", *[f"- `{guarantee.id}`: {guarantee.says}" for guarantee in report.proved]]
+    if report.warnings:
+        lines += ["", "Warnings:", "", *[f"- {warning}" for warning in report.warnings]]
+    lines += [
+        "", "## Sign-off", "",
+        f"I have read the rule book and this note for version {new.version} and approve its release.", "",
+        "Name: ______________________  Role: ______________________", "",
+        "Signature: _________________  Date: ______________________", "",
+    ]  # fmt: skip
+    note.write_text("\n".join(lines), encoding="utf-8")
+    click.echo(f"{file}: version {new.version} may be released; sign {note}.")

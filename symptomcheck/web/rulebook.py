@@ -211,6 +211,25 @@ def file_digest(path: str | Path) -> str:
         return ""
 
 
+def untranslated(rules: RuleSet) -> list[tuple[str, str]]:
+    """Return (where, text) for each title, advice, reason or note that has no Spanish in the catalog."""
+    spanish = _catalog()
+    texts = [
+        (f"{item.id} {kind} {key}", getattr(item, key))
+        for kind, items in (("level", rules.levels), ("pattern", rules.patterns))
+        for item in items
+        for key in ("title", "advice")
+    ]
+    texts += [(f"reason of rule {rule.id}", rule.reason) for rule in rules.rules]
+    texts += [(f"note of rule {rule.id}", rule.note) for rule in rules.rules if rule.note]
+    missing = []
+    for where, text in texts:
+        message = spanish.get(text)
+        if message is None or not message.string or message.fuzzy:
+            missing.append((where, text))
+    return missing
+
+
 def _catalog() -> Catalog:
     with SPANISH_CATALOG.open("rb") as po_file:
         return read_po(po_file, locale="es")
