@@ -67,7 +67,7 @@ blockquote { margin: .3rem 0 .6rem; padding-left: .8rem; border-left: 3px solid 
 .level-self_care { border-left-color: #2e7d32; }
 .lang { color: #555; font-size: .8rem; font-family: "DejaVu Sans", Arial, sans-serif; }
 .source { font-size: .9rem; }
-.cases { font-size: .85rem; }
+.cases { font-size: .85rem; } .case { white-space: nowrap; }
 .none { color: #777; font-style: italic; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #999; padding: .2rem .5rem; text-align: left; vertical-align: top; }
