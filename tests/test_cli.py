@@ -109,3 +109,34 @@ def test_flask_finds_the_command_even_when_the_app_cannot_start() -> None:
     assert result.returncode == 1
     assert f"{broken}:16: rule 'r2': 'neck_orign' is not a question in the questionnaire." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_diff_warns_when_the_version_did_not_change_and_shows_texts_side_by_side(tmp_path: Path) -> None:
+    changed = tmp_path / "rules.yaml"
+    text = RULES_FILE.read_text(encoding="utf-8")
+    changed.write_text(text.replace("You have a fever with this headache.", "You have a fever."), encoding="utf-8")
+    code, out, _ = run("diff", str(RULES_FILE), str(changed), VIGNETTES)
+    assert code == 1  # a changed text is a difference
+    assert f"warning: the version did not change ({RULES_VERSION})" in out
+    lines = out.splitlines()
+    at = lines.index("TEXT rule 'urgent-fever' reason:")
+    assert lines[at + 1].split() == ["old", "|", "new"]
+    old, new = (part.strip() for part in lines[at + 2].split("|"))
+    assert (old, new) == ("You have a fever with this headache.", "You have a fever.")
+    assert lines[at + 2].index("|") == lines[at + 1].index("|")  # two columns
+
+
+def test_diff_shows_changed_advice_and_new_rules(tmp_path: Path) -> None:
+    changed = tmp_path / "rules.yaml"
+    text = RULES_FILE.read_text(encoding="utf-8").replace(f'version: "{RULES_VERSION}"', 'version: "2099.1.1"')
+    text = text.replace("Bring this summary to your visit.", "Bring this page to your visit.")
+    text = text.replace("  - id: routine-under-18\n", "  - id: routine-young\n")
+    changed.write_text(text, encoding="utf-8")
+    code, out, _ = run("diff", str(RULES_FILE), str(changed), VIGNETTES)
+    assert code == 1
+    assert "warning: the version did not change" not in out
+    assert "TEXT level 'routine' advice:" in out
+    assert "Bring this page to your visit." in out
+    assert "TEXT rule 'routine-under-18' reason:" in out  # gone: old text, new (none)
+    assert "TEXT rule 'routine-young' reason:" in out
+    assert "(none)" in out

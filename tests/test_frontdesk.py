@@ -400,3 +400,19 @@ def test_a_failed_login_does_not_echo_the_password(storage_app: Flask) -> None:
     page = check_page(log_in(storage_app.test_client(), password="hunter2-typo").data)
     assert page.find(id="password")["value"] == ""
     assert page.find(id="username")["value"] == "frontdesk"
+
+
+def test_the_rule_book_is_served_to_staff_with_its_own_style_allowed(
+    storage_app: Flask, staff_client: FlaskClient
+) -> None:
+    from symptomcheck.web.rulebook import STYLE, STYLE_HASH
+
+    response = staff_client.get("/staff/rules")
+    assert response.status_code == 200
+    soup = check_page(response.data)
+    assert soup.style is not None and soup.style.string == STYLE
+    assert f"style-src '{STYLE_HASH}'" in response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert soup.find(id="rule-urgent-fever") and soup.find(id="guarantees")
+    assert not soup.find("script") and not soup.find("link", rel="stylesheet")
+    assert "/staff/rules" in staff_client.get("/staff/").get_data(as_text=True)  # linked from the front desk

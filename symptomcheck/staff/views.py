@@ -15,10 +15,10 @@ from wtforms import SelectChoice
 from symptomcheck.records import contact_requests, exports
 from symptomcheck.records.models import CONTACT_TIMES, NEXT_STATUSES, SOURCES, STATUSES, ContactRequest, Staff, now
 from symptomcheck.staff import forms
-from symptomcheck.web import security
+from symptomcheck.web import rulebook, security
 from symptomcheck.web.display import answer_rows, current_rules, say
 from symptomcheck.web.forms import ButtonForm
-from symptomcheck.web.security import limiter
+from symptomcheck.web.security import limiter, talisman
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 login_manager = LoginManager()
@@ -211,6 +211,19 @@ def audit_log() -> str:
     if not current_user.is_admin:
         abort(403)
     return render_template("staff/audit.html", entries=contact_requests.audit_log())
+
+
+@bp.get("/rules")
+@talisman(content_security_policy=security.CONTENT_SECURITY_POLICY | {"style-src": f"'{rulebook.STYLE_HASH}'"})
+def rule_book() -> str:
+    """Show the rule book of the rules in use, built once per process (the proofs take a moment)."""
+    if "symptomcheck_rule_book" not in current_app.extensions:
+        config = current_app.config
+        current_app.extensions["symptomcheck_rule_book"] = rulebook.build(
+            current_rules(), emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"]
+        )
+    page: str = current_app.extensions["symptomcheck_rule_book"]
+    return page
 
 
 @bp.post("/intake")
