@@ -178,7 +178,7 @@ QUESTIONS: tuple[Question, ...] = (
     _single(
         "neck_origin",
         "Does the pain start in your neck and spread to your head?",
-        "Select if the pain starts in your neck.",
+        "Select yes if the pain starts in your neck.",
         YES_NO_UNSURE,
         "It may spread to the back or the front of your head.",
     ),
@@ -196,26 +196,26 @@ QUESTIONS: tuple[Question, ...] = (
     _single(
         "movement_trigger",
         "Does moving your neck bring on the headache or make it worse?",
-        "Select if moving your neck brings on the headache.",
+        "Select yes if moving your neck brings on the headache.",
         YES_NO_UNSURE,
     ),
     _single(
         "posture_trigger",
         "Does staying in one position for a long time bring on the headache?",
-        "Select if staying in one position brings on the headache.",
+        "Select yes if staying in one position brings on the headache.",
         YES_NO_UNSURE,
         "For example, working at a computer, driving, or the way you sleep.",
     ),
     _single(
         "neck_pressure_trigger",
         "Does pressing on your neck or the base of your skull bring on your usual headache?",
-        "Select if pressing on your neck brings on the headache.",
+        "Select yes if pressing on your neck brings on the headache.",
         YES_NO_UNSURE,
     ),
     _single(
         "neck_stiffness",
         "Is your neck stiff, or harder to turn than it used to be?",
-        "Select if your neck is stiff.",
+        "Select yes if your neck is stiff.",
         YES_NO,
     ),
     _multi(
@@ -233,7 +233,7 @@ QUESTIONS: tuple[Question, ...] = (
     _single(
         "neck_injury_history",
         "Did you hurt your neck more than 4 weeks ago?",
-        "Select if you hurt your neck more than 4 weeks ago.",
+        "Select yes if you hurt your neck more than 4 weeks ago.",
         YES_NO,
         "For example, whiplash from a car crash.",
     ),
