@@ -66,6 +66,7 @@ LUA = Path(__file__).resolve().parent / "wrk.lua"
 DEFAULT_POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/symptomcheck_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)  # seconds come with a trailing space
 HELLO = "hello world"
 # The app as it is deployed behind one reverse proxy (README, "Storage and deployment").
 PRODUCTION = {
@@ -155,8 +156,7 @@ def wrk(server: Server, endpoint: Endpoint, seconds: int, connections: int) -> R
     server_cpu = server.cpu_seconds() - before
     if process.returncode:
         raise RuntimeError(f"wrk exited with {process.returncode} on {endpoint.name}:\n{output}")
-    latency = {percent: float(value) * UNITS_MS[unit]
-               for percent, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", output, re.M)}  # fmt: skip
+    latency = {percent: float(value) * UNITS_MS[unit] for percent, value, unit in PERCENTILE.findall(output)}
     bad = sum(int(count) for count in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     bad += sum(int(count) for count in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     return Run(
