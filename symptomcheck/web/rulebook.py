@@ -75,6 +75,14 @@ td.n { text-align: right; }
 .proved { color: #1b5e20; font-weight: bold; } .broken { color: #b00020; font-weight: bold; }
 .sign { margin-top: 2rem; border: 1px solid #333; padding: .8rem; break-inside: avoid; }
 .sign p { margin: 1.2rem 0 .2rem; }
+@media (max-width: 40rem) {
+  body { margin: 1rem auto; overflow-wrap: anywhere; }
+  .rule dl { grid-template-columns: 1fr; gap: 0 .7rem; }
+  .rule dd { margin-bottom: .4rem; }
+  .meta dt { float: none; width: auto; } .meta dd { margin-left: 0; }
+  .case { white-space: normal; }
+  table { display: block; overflow-x: auto; }
+}
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-before: page; }
