@@ -181,9 +181,23 @@ def test_the_language_comes_from_the_browser_and_the_switch_keeps_the_answers(cl
     assert check_page(client.get("/").data, "es")  # the choice beats the browser's English from now on
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example/", ""])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\\evil.example", "https://evil.example/", "", "/\t/evil.example", "/ /evil.example",
+     "/%2F/evil.example", "/no-such-page", "/contact/../../evil"],
+)  # fmt: skip
 def test_the_switch_goes_back_only_to_a_page_of_this_site(client: FlaskClient, target: str) -> None:
     assert client.get("/language/es", query_string={"next": target}).location == "/"
+
+
+def test_a_newline_in_the_return_path_is_refused_not_a_crash(client: FlaskClient) -> None:
+    response = client.get("/language/es?next=/%0d%0aSet-Cookie:x")
+    assert response.status_code == 302 and response.location == "/"
+    assert "Set-Cookie:x" not in str(response.headers)
+
+
+def test_the_switch_returns_to_the_page_it_was_pressed_on(client: FlaskClient) -> None:
+    assert client.get("/language/es", query_string={"next": "/questions/neck"}).location == "/questions/neck"
 
 
 def test_an_unknown_language_is_not_found(client: FlaskClient) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from symptomcheck.patient import forms
@@ -104,11 +106,22 @@ def switch_language(code: str) -> Response:
     if code not in i18n.LANGUAGES:
         abort(404)
     session["language"] = code
-    back = request.args.get("next", "")
-    # Only a path on this site: never an address elsewhere ("//evil.example" or "/\\evil.example").
-    if not back.startswith("/") or back.startswith(("//", "/\\")):
-        back = url_for(".start")
-    return redirect(back)
+    return redirect(page_of_this_site(request.args.get("next", "")) or url_for(".start"))
+
+
+# The paths of this site's pages use only these characters: no tab, newline, backslash or "%" can slip through.
+PAGE_PATH = re.compile(r"/[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*/?|/")
+
+
+def page_of_this_site(path: str) -> str | None:
+    """Return the path when it names a page of this site (after decoding), else None: never an address elsewhere."""
+    if not PAGE_PATH.fullmatch(path):
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:  # not found, not a GET page, or a redirect to another form of the path
+        return None
+    return path
 
 
 @bp.post("/start-again")
