@@ -185,7 +185,7 @@ def test_change_an_answer_from_the_check_page(page: Page, rules: RuleSet, live_a
     expect(row.locator(".summary__answer")).to_have_text(NONE_OF_THESE)
 
     row.get_by_role("link", name=re.compile("^Change")).click()
-    expect(page).to_have_url(re.compile("/questions/warning-signs#red_flags$"))
+    expect(page).to_have_url(re.compile(r"/questions/warning-signs\?from=check#red_flags$"))
     expect(page.get_by_label(NONE_OF_THESE, exact=True)).to_be_checked()
     click_label(page, "red_flags", NONE_OF_THESE)  # untick it
     click_label(page, "red_flags", fever)

@@ -169,17 +169,19 @@ class FileChecker:
 
 def load(path: str | Path) -> RuleSet:
     """Read, check and compile a rule file; raise RuleFileError listing every problem."""
-    source = str(path)
+    return parse(read_file(path), str(path))
+
+
+def read_file(path: str | Path) -> str:
+    """Return a rule or guarantee file's text; raise RuleFileError when it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleFileError([RuleError(Problem.NOT_FOUND, source, 0, None, {"detail": exc})]) from exc
-    return parse(text, source)
+        raise RuleFileError([RuleError(Problem.NOT_FOUND, str(path), 0, None, {"detail": exc})]) from exc
 
 
-def parse(text: str, source: str = "<rules>") -> RuleSet:
-    """Check and compile rule-file text; raise RuleFileError listing every problem."""
-    checker = FileChecker(source)
+def read_mapping(text: str, source: str) -> marked.MarkedMap:
+    """Return a file's YAML as a mapping that keeps each value's line; raise RuleFileError naming the line."""
     try:
         document = marked.load(text)
     except yaml.MarkedYAMLError as exc:
@@ -193,6 +195,13 @@ def parse(text: str, source: str = "<rules>") -> RuleSet:
         raise RuleFileError(
             [RuleError(Problem.WRONG_TYPE, source, 1, None, {"key": "the file", "expected": "a mapping"})]
         )
+    return document
+
+
+def parse(text: str, source: str = "<rules>") -> RuleSet:
+    """Check and compile rule-file text; raise RuleFileError listing every problem."""
+    checker = FileChecker(source)
+    document = read_mapping(text, source)
     try:
         ruleset = _build(document, checker)
     except RecursionError as exc:

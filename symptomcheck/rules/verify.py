@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 import z3
 
 from symptomcheck.rules import marked
 from symptomcheck.rules.conditions import Condition, Derived, compile_condition
 from symptomcheck.rules.engine import assess
-from symptomcheck.rules.loader import FileChecker, Rule, RuleSet
+from symptomcheck.rules.loader import FileChecker, Rule, RuleSet, read_file, read_mapping
 from symptomcheck.rules.problems import Problem, RuleError, RuleFileError
 from symptomcheck.rules.questions import BY_ID, QUESTIONS, SCREENING_IDS, Kind
 
@@ -95,27 +94,12 @@ class _GuaranteeChecker(FileChecker):
 
 def load_guarantees(path: str | Path) -> GuaranteeSet:
     """Read, check and compile a guarantee file; raise RuleFileError listing every problem."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleFileError([RuleError(Problem.NOT_FOUND, source, 0, None, {"detail": exc})]) from exc
-    return parse_guarantees(text, source)
+    return parse_guarantees(read_file(path), str(path))
 
 
 def parse_guarantees(text: str, source: str = "<guarantees>") -> GuaranteeSet:
     """Check and compile guarantee-file text; raise RuleFileError listing every problem."""
-    try:
-        document = marked.load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        detail = exc.problem or "unreadable"
-        raise RuleFileError([RuleError(Problem.YAML_SYNTAX, source, line, None, {"detail": detail})]) from exc
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise RuleFileError([RuleError(Problem.YAML_SYNTAX, source, 0, None, {"detail": str(exc)})]) from exc
-    if not isinstance(document, marked.MarkedMap):
-        details: dict[str, object] = {"key": "the file", "expected": "a mapping"}
-        raise RuleFileError([RuleError(Problem.WRONG_TYPE, source, 1, None, details)])
+    document = read_mapping(text, source)
     checker = _GuaranteeChecker(source)
     checker.keys(document, TOP_KEYS, TOP_KEYS)
     levels = _ids(checker, document, "levels")
