@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+import phonenumbers
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from symptomcheck.records import desk
 from symptomcheck.records.exports import Record
 from symptomcheck.records.models import (
     FINISHED,
@@ -66,8 +70,8 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
     raise RuntimeError("could not draw an unused reference")
 
 
-def queue(status: str, level: str | None) -> list[ContactRequest]:
-    """Return the requests to work on: most urgent first, then oldest first."""
+def queue(status: str, level: str | None, search: str = "", phone_region: str = "US") -> list[ContactRequest]:
+    """Return the requests to work on: most urgent first, then oldest first; matching the search, if any."""
     query = select(ContactRequest).order_by(ContactRequest.level_rank, ContactRequest.received_at)
     if status == "open":
         query = query.where(ContactRequest.status.not_in(FINISHED))
@@ -75,7 +79,70 @@ def queue(status: str, level: str | None) -> list[ContactRequest]:
         query = query.where(ContactRequest.status == status)
     if level:
         query = query.where(ContactRequest.level == level)
+    if search.strip():
+        query = query.where(matches(search, phone_region))
     return list(db.session.scalars(query))
+
+
+def matches(search: str, phone_region: str) -> ColumnElement[bool]:
+    """Return a condition true for a request whose reference, name, phone or email is what was typed."""
+    text = search.strip()
+    found: list[ColumnElement[bool]] = [
+        func.lower(ContactRequest.name).contains(text.lower(), autoescape=True),
+        func.lower(ContactRequest.email).contains(text.lower(), autoescape=True),
+    ]
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if len(compact) == 8 and compact.isalnum():  # a reference read out: any case, with or without the dash
+        found.append(ContactRequest.reference == f"{compact[:4]}-{compact[4:]}")
+    if sum(character.isdigit() for character in text) >= 7:
+        try:
+            number = phonenumbers.parse(text, phone_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_possible_number(number):
+            found.append(
+                ContactRequest.phone == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            )
+    return or_(false(), *found)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A request in the queue with what its target says: when it is due and whether it is late."""
+
+    request: ContactRequest
+    due: datetime.datetime | None
+    overdue: bool
+    waited: str
+
+
+def with_targets(
+    requests: Iterable[ContactRequest], hours: desk.Hours, at: datetime.datetime, overdue_first: bool = False
+) -> list[QueueItem]:
+    """Return the requests with their due times, in the order given or with the overdue ones first (most late first)."""
+    items = []
+    for request in requests:
+        due = desk.due_at(request.received_at, request.level, hours)
+        items.append(
+            QueueItem(request, due, desk.is_overdue(due, request.status, at), desk.waited(request.received_at, at))
+        )
+    if overdue_first:
+        late = sorted((item for item in items if item.overdue), key=lambda item: item.due or at)
+        items = late + [item for item in items if not item.overdue]
+    return items
+
+
+def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: int = 1) -> tuple[int, int]:
+    """Return how many new requests at `urgent` or above wait, and how many of those are overdue."""
+    waiting = list(
+        db.session.scalars(
+            select(ContactRequest).where(ContactRequest.status == "new", ContactRequest.level_rank <= most_urgent_rank)
+        )
+    )
+    overdue = sum(
+        desk.is_overdue(desk.due_at(item.received_at, item.level, hours), item.status, at) for item in waiting
+    )
+    return len(waiting), overdue
 
 
 def find(reference: str) -> ContactRequest | None:
