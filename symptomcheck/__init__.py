@@ -46,6 +46,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PHONE_REGION="US",  # how to read a phone number given without a country code
         STAFF_IDLE_MINUTES=30,
         DESK_HOURS=None,  # opening hours, time zone and response targets; see records/desk.py for the defaults
+        # Alerts to the desk by email (nothing is sent until the server and the desk's address are set).
+        MAIL_SERVER="",  # host:port
+        MAIL_FROM="symptomcheck@localhost",
+        DESK_EMAIL="",  # one or more addresses, comma-separated
+        MAIL_TLS=False,  # STARTTLS before logging in
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        ALERT_LEVELS="urgent,soon",  # a new request at these levels is emailed to the desk
+        PUBLIC_URL="http://127.0.0.1:5000",  # where the desk opens the links in an alert
         MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
         SESSION_COOKIE_SECURE=False,  # set True behind HTTPS
         FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
+from flask import current_app
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from symptomcheck.records import desk
+from symptomcheck.records import alerts, desk
 from symptomcheck.records.exports import Record
 from symptomcheck.records.models import (
     FINISHED,
     NEXT_STATUSES,
+    Alert,
     AuditEntry,
     ContactRequest,
     LoginAttempt,
@@ -43,7 +45,7 @@ class Contact:
 
 
 def create(result: Result, answers: dict[str, Any], contact: Contact, source: str) -> ContactRequest:
-    """Store a request with its answers and suggestion, all in one transaction."""
+    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
     for _ in range(5):
         request = ContactRequest(
             reference=new_reference(),
@@ -60,12 +62,14 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
             reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
             rules_version=result.rules_version,
         )
+        alerts.add_new_alert(request, alerts.split_list(current_app.config["ALERT_LEVELS"]))
         db.session.add(request)
         try:
             db.session.commit()
         except IntegrityError:  # the random reference was taken: draw another
             db.session.rollback()
             continue
+        alerts.send_after_response()
         return request
     raise RuntimeError("could not draw an unused reference")
 
@@ -186,6 +190,7 @@ def purge(older_than: datetime.timedelta) -> int:
     ids = list(db.session.scalars(old))
     if ids:
         db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
+        db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.commit()

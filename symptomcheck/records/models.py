@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -98,6 +98,23 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
+    alerts: Mapped[list[Alert]] = relationship(back_populates="request", cascade="all, delete-orphan")
+
+
+class Alert(db.Model):  # type: ignore[name-defined,misc]
+    """An email to the desk about a request, kept in the outbox until it has been sent, once."""
+
+    __table_args__ = (UniqueConstraint("request_id", "kind", name="uq_alert_request_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("contact_request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "new" or "overdue"
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # When a sender may next try; a sender that takes the alert moves it forward first, so no other sends it too.
+    next_attempt_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the kind of error only, never a message
+    request: Mapped[ContactRequest] = relationship(back_populates="alerts")
 
 
 class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
