@@ -194,3 +194,77 @@ def test_request_page_shows_its_due_time_in_the_clinic_zone(storage_app: Flask, 
     assert "(target: 1 working hour)" in page
     assert "EST" in page or "EDT" in page
     assert "UTC" not in page
+
+
+def test_the_queue_refreshes_itself_and_counts_urgent_requests_in_its_title(
+    storage_app: Flask, desk_client: FlaskClient
+) -> None:
+    send_request(storage_app, URGENT)
+    send_request(storage_app, URGENT, {**CONTACT, "name": "Second Urgent"})
+    send_request(storage_app, SOON, {**CONTACT, "name": "Not Urgent"})
+    late, _, _ = references(storage_app)
+    received_ago(storage_app, late, datetime.timedelta(days=3))
+    page = check_page(desk_client.get("/staff/").data)
+    refresh = page.find("meta", attrs={"http-equiv": "refresh"})
+    assert refresh is not None
+    assert refresh["content"] == "60"
+    assert page.title is not None
+    assert page.title.get_text().startswith("(2 new urgent, 1 overdue) Contact requests")
+    assert "2 new urgent requests waiting, 1 overdue." in text_of(page)
+    # Only the queue refreshes: a page with a form being filled in must not.
+    request_page = check_page(desk_client.get(f"/staff/requests/{late}").data)
+    assert request_page.find("meta", attrs={"http-equiv": "refresh"}) is None
+    patient_page = check_page(storage_app.test_client().get("/").data)
+    assert patient_page.find("meta", attrs={"http-equiv": "refresh"}) is None
+
+
+def test_title_without_urgent_requests(storage_app: Flask, desk_client: FlaskClient) -> None:
+    send_request(storage_app, SOON)
+    page = check_page(desk_client.get("/staff/").data)
+    assert page.title is not None
+    assert page.title.get_text().startswith("Contact requests")
+
+
+def queue_names(client: FlaskClient, query: str) -> list[str]:
+    return [row.find_all("td")[1].contents[0].strip() for row in queue_rows(client, query)]
+
+
+def test_search_by_reference_name_phone_or_email_within_the_filters(
+    storage_app: Flask, desk_client: FlaskClient
+) -> None:
+    send_request(storage_app, URGENT)  # Ada Lovelace, (202) 555-0143, Ada@Example.org
+    send_request(storage_app, COMPLETE, {**CONTACT, "name": "Grace Hopper", "phone": "+44 20 7946 0958",
+                                         "email": "grace@navy.example"})  # fmt: skip
+    send_request(storage_app, SOON, {**CONTACT, "name": "Adam Smith", "phone": "", "email": "adam@econ.example"})
+    ada, grace, _ = references(storage_app)
+
+    for typed in (ada, ada.lower(), ada.replace("-", ""), ada.replace("-", "").lower(), f" {ada[:4]} {ada[5:]} "):
+        assert queue_names(desk_client, f"?q={typed}") == ["Ada Lovelace"], typed
+    assert queue_names(desk_client, f"?q={grace.replace('-', '').lower()}") == ["Grace Hopper"]
+    assert queue_names(desk_client, "?q=hopper") == ["Grace Hopper"]
+    assert queue_names(desk_client, "?q=ADA") == ["Ada Lovelace", "Adam Smith"]  # name or email contains it
+    for typed in ("(202) 555-0143", "202.555.0143", "+1 202 555 0143", "2025550143"):
+        assert queue_names(desk_client, f"?q={typed}") == ["Ada Lovelace"], typed
+    assert queue_names(desk_client, "?q=%2B44 20 7946 0958") == ["Grace Hopper"]
+    assert queue_names(desk_client, "?q=020 7946 0958") == []  # a UK number written as in the UK needs its +44
+    assert queue_names(desk_client, "?q=GRACE@NAVY.EXAMPLE") == ["Grace Hopper"]
+    # Within the filters: the search does not widen them.
+    assert queue_names(desk_client, "?q=ada&level=soon") == ["Adam Smith"]
+    assert queue_names(desk_client, "?q=ada&status=booked") == []
+    page = text_of(check_page(desk_client.get("/staff/?q=nobody").data))
+    assert "No requests match these filters and the search “nobody”." in page
+    # The search box keeps what was typed.
+    form = check_page(desk_client.get("/staff/?q=hopper").data)
+    assert form.find(id="q")["value"] == "hopper"
+
+
+def test_queue_shows_names_language_and_words_not_codes(storage_app: Flask, desk_client: FlaskClient) -> None:
+    send_request(storage_app, COMPLETE)
+    (row,) = queue_rows(desk_client)
+    words = text_of(row)
+    assert "Ada Lovelace" in words
+    assert "+1 202-555-0143" in words
+    assert "Routine visit" in words
+    assert "English" in words
+    assert "_" not in words
+    assert "cgh" not in words

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -54,6 +55,7 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
             phone=contact.phone,
             email=contact.email,
             preferred_time=contact.preferred_time,
+            language=page_language(),
             consented_at=now(),
             answers=answers,
             level=result.level.id,
@@ -72,6 +74,11 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
         alerts.send_after_response()
         return request
     raise RuntimeError("could not draw an unused reference")
+
+
+def page_language() -> str | None:
+    """Return the language the person saw the pages in, so the desk can call in it."""
+    return str(get_locale()) if has_request_context() and get_locale() else None
 
 
 def queue(status: str, level: str | None, search: str = "", phone_region: str = "US") -> list[ContactRequest]:

@@ -48,6 +48,7 @@ CONTACT_TIMES = {
     "any": lazy_gettext("Any time"),
 }
 SOURCES = {"web": "Online", "phone": "Phone"}
+LANGUAGES = {"en": "English", "es": "Spanish"}
 
 # No 0/O or 1/I/L: a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -86,6 +87,7 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(320))
     preferred_time: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(10))  # the pages' language when sent: "en" or "es"
     consented_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     level: Mapped[str] = mapped_column(String(40))

@@ -14,7 +14,16 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from symptomcheck.records import contact_requests, desk, exports
-from symptomcheck.records.models import CONTACT_TIMES, NEXT_STATUSES, SOURCES, STATUSES, ContactRequest, Staff, now
+from symptomcheck.records.models import (
+    CONTACT_TIMES,
+    LANGUAGES,
+    NEXT_STATUSES,
+    SOURCES,
+    STATUSES,
+    ContactRequest,
+    Staff,
+    now,
+)
 from symptomcheck.staff import forms
 from symptomcheck.web import security
 from symptomcheck.web.display import answer_rows, current_rules, say
@@ -97,6 +106,7 @@ def staff_globals() -> dict[str, Any]:
         "sources": SOURCES,
         "button_form": button_form,
         "level_words": desk.LEVEL_WORDS,
+        "languages": LANGUAGES,
         "pattern_words": desk.PATTERN_WORDS,
         "time_zone": desk_hours().zone.key,
     }

@@ -1,4 +1,4 @@
-"""desk alert outbox
+"""desk alert outbox, request language
 
 Revision ID: 5d2e8a41c7b9
 Revises: 180cd3da3990
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('contact_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=10), nullable=True))
+
     op.create_table('alert',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -43,3 +46,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_alert_next_attempt_at'))
 
     op.drop_table('alert')
+    with op.batch_alter_table('contact_request', schema=None) as batch_op:
+        batch_op.drop_column('language')
