@@ -22,6 +22,7 @@ from tests.helpers import RULES_FILE
 
 BEFORE_OUTBOX = "180cd3da3990"
 OUTBOX = "5d2e8a41c7b9"
+ASSIGNMENT = "9c4f1e2a7d30"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -67,6 +68,9 @@ def test_the_outbox_migration_upgrades_a_database_in_use(empty_database: str) ->
         flask_migrate.upgrade()
         assert storage.migration_problem() is None
         assert "alert" in inspect(db.engine).get_table_names()
+        assert {"language", "assigned_to_id"} <= {
+            column["name"] for column in inspect(db.engine).get_columns("contact_request")
+        }
         assert db.session.scalar(text("SELECT name FROM contact_request")) == "Old Request"
         db.session.execute(
             text("INSERT INTO alert (request_id, kind, created_at, next_attempt_at, attempts)"
@@ -83,7 +87,9 @@ def test_the_outbox_migration_upgrades_a_database_in_use(empty_database: str) ->
         db.engine.dispose()
 
 
-def test_the_outbox_is_the_newest_migration() -> None:
+def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     from alembic.script import ScriptDirectory
 
-    assert ScriptDirectory(str(storage.MIGRATIONS)).get_current_head() == OUTBOX
+    scripts = ScriptDirectory(str(storage.MIGRATIONS))
+    assert scripts.get_current_head() == ASSIGNMENT
+    assert [script.revision for script in scripts.walk_revisions()] == [ASSIGNMENT, OUTBOX, BEFORE_OUTBOX]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from symptomcheck.records import alerts, desk
 from symptomcheck.records.exports import Record
 from symptomcheck.records.models import (
+    ATTEMPT_OUTCOMES,
     FINISHED,
     NEXT_STATUSES,
     Alert,
@@ -81,9 +82,13 @@ def page_language() -> str | None:
     return str(get_locale()) if has_request_context() and get_locale() else None
 
 
-def queue(status: str, level: str | None, search: str = "", phone_region: str = "US") -> list[ContactRequest]:
+def queue(
+    status: str, level: str | None, search: str = "", phone_region: str = "US", assigned_to: int | None = None
+) -> list[ContactRequest]:
     """Return the requests to work on: most urgent first, then oldest first; matching the search, if any."""
     query = select(ContactRequest).order_by(ContactRequest.level_rank, ContactRequest.received_at)
+    if assigned_to is not None:
+        query = query.where(ContactRequest.assigned_to_id == assigned_to)
     if status == "open":
         query = query.where(ContactRequest.status.not_in(FINISHED))
     elif status != "all":
@@ -169,6 +174,55 @@ def change_status(request: ContactRequest, staff: Staff, status: str, note: str 
     request.status_changed_at = now()
     audit(staff, "change", request.reference, f"status {status}", commit=False)
     db.session.commit()
+
+
+def assign(request: ContactRequest, staff: Staff, assignee: Staff | None) -> None:
+    """Give a request to a staff member to call (the staff member themself: "I'll call"), or to nobody."""
+    request.assigned_to_id = assignee.id if assignee else None
+    who = assignee.username if assignee else "nobody"
+    request.events.append(
+        RequestEvent(staff_id=staff.id, assigned_to_id=request.assigned_to_id, note=f"Assigned to {who}.")
+    )
+    audit(staff, "change", request.reference, f"assigned to {who}", commit=False)
+    db.session.commit()
+
+
+def record_attempt(request: ContactRequest, staff: Staff, outcome: str, note: str | None) -> None:
+    """Record a call to the person and what came of it; reaching a new request makes it contacted."""
+    if outcome not in ATTEMPT_OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    event = RequestEvent(staff_id=staff.id, attempt=outcome, note=note)
+    if outcome == "reached" and request.status == "new":
+        event.from_status, event.to_status = "new", "contacted"
+        request.status = "contacted"
+        request.status_changed_at = now()
+    request.events.append(event)
+    audit(staff, "change", request.reference, f"call: {outcome}", commit=False)
+    db.session.commit()
+
+
+def failed_attempts(request: ContactRequest) -> int:
+    """Return how many calls did not reach the person since the last one that did."""
+    failed = 0
+    for event in request.events:
+        if event.attempt == "reached":
+            failed = 0
+        elif event.attempt:
+            failed += 1
+    return failed
+
+
+def next_open_after(request: ContactRequest) -> str | None:
+    """Return the reference of the open request after this one in the queue's order, to open next."""
+    order = [item.reference for item in queue("open", None)]
+    if request.reference not in order:
+        return order[0] if order else None
+    later = order[order.index(request.reference) + 1 :]
+    return later[0] if later else None
+
+
+def all_staff() -> list[Staff]:
+    return list(db.session.scalars(select(Staff).order_by(Staff.username)))
 
 
 def add_note(request: ContactRequest, staff: Staff, note: str) -> None:

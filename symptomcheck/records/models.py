@@ -33,13 +33,21 @@ STATUSES = {
     "closed": "Closed",
 }
 NEXT_STATUSES = {
-    "new": ("contacted", "closed"),
+    "new": ("contacted", "booked", "closed"),  # booked at once when the first call books a visit
     "contacted": ("booked", "referred", "closed"),
     "booked": ("closed",),
     "referred": ("closed",),
     "closed": (),
 }
 FINISHED = ("booked", "referred", "closed")
+# What came of a call to the person; every one but "reached" is a failed attempt.
+ATTEMPT_OUTCOMES = {
+    "reached": "Reached the person",
+    "no_answer": "No answer",
+    "left_message": "Left a message",
+    "wrong_number": "Wrong number",
+}
+FAILED_ATTEMPTS_NOTICE = 3  # the request page says so after this many failed attempts
 # Shown to patients in their language (the staff pages are in English).
 CONTACT_TIMES = {
     "morning": lazy_gettext("Morning"),
@@ -97,6 +105,8 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     rules_version: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who will call
+    assigned_to: Mapped[Staff | None] = relationship()
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
@@ -129,8 +139,11 @@ class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[str | None] = mapped_column(String(20))  # a call's outcome (ATTEMPT_OUTCOMES)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # set when the request changed hands
     request: Mapped[ContactRequest] = relationship(back_populates="events")
-    staff: Mapped[Staff] = relationship()
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+    assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]

@@ -15,7 +15,9 @@ from wtforms import SelectChoice
 
 from symptomcheck.records import contact_requests, desk, exports
 from symptomcheck.records.models import (
+    ATTEMPT_OUTCOMES,
     CONTACT_TIMES,
+    FAILED_ATTEMPTS_NOTICE,
     LANGUAGES,
     NEXT_STATUSES,
     SOURCES,
@@ -149,9 +151,16 @@ class QueueFilters:
     level: str | None
     search: str
     order: str
+    mine: bool
 
     def requests(self) -> list[ContactRequest]:
-        return contact_requests.queue(self.status, self.level, self.search, current_app.config["PHONE_REGION"])
+        return contact_requests.queue(
+            self.status,
+            self.level,
+            self.search,
+            current_app.config["PHONE_REGION"],
+            assigned_to=current_user.id if self.mine else None,
+        )
 
 
 def queue_filters() -> QueueFilters:
@@ -164,7 +173,7 @@ def queue_filters() -> QueueFilters:
     order = request.args.get("order", "urgency")
     if order not in QUEUE_ORDERS:
         abort(400)
-    return QueueFilters(status, level, request.args.get("q", "")[:200], order)
+    return QueueFilters(status, level, request.args.get("q", "")[:200], order, request.args.get("mine") == "1")
 
 
 @bp.get("/")
@@ -191,6 +200,20 @@ def find_or_404(reference: str) -> ContactRequest:
     return found
 
 
+NOBODY = "nobody"
+
+
+def assign_form(found: ContactRequest) -> forms.AssignPage:
+    """Return the assign form, offering every staff member, or nobody."""
+    form = forms.AssignPage()
+    form.assignee.choices = [SelectChoice(NOBODY, "Nobody")] + [
+        SelectChoice(str(staff.id), staff.username) for staff in contact_requests.all_staff()
+    ]
+    if not form.is_submitted():
+        form.assignee.data = str(found.assigned_to_id or NOBODY)
+    return form
+
+
 def status_change_form(found: ContactRequest) -> forms.StatusChange:
     """Return the status form, offering only the statuses this request may move to."""
     form = forms.StatusChange()
@@ -213,6 +236,11 @@ def request_page(reference: str) -> str:
         else None,
         status_form=status_form,
         note_form=forms.NotePage(),
+        assign_form=assign_form(found),
+        attempt_form=forms.AttemptPage(ATTEMPT_OUTCOMES),
+        attempt_outcomes=ATTEMPT_OUTCOMES,
+        failed_attempts=contact_requests.failed_attempts(found),
+        failed_attempts_notice=FAILED_ATTEMPTS_NOTICE,
         say=say,
         due=due,
         overdue=desk.is_overdue(due, found.status, now()),
@@ -224,13 +252,55 @@ def request_page(reference: str) -> str:
 def change_status(reference: str) -> Response:
     found = find_or_404(reference)
     form = status_change_form(found)
-    if form.validate_on_submit():
-        contact_requests.change_status(
-            found, current_user, form.status.data, (form.status_note.data or "").strip() or None
-        )
-        flash(f"Status changed to {STATUSES[form.status.data]}.")
-    else:
+    if not form.validate_on_submit():
         flash("Select one of the next statuses.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    open_next = request.form.get("then") == "next"
+    after = contact_requests.next_open_after(found) if open_next else None  # before the change moves it
+    contact_requests.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
+    flash(f"Status of {reference} changed to {STATUSES[form.status.data]}.")
+    if open_next:
+        if after:
+            return redirect(url_for("staff.request_page", reference=after))
+        flash("There is no other open request.")
+        return redirect(url_for("staff.queue"))
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/claim")
+def claim(reference: str) -> Response:
+    found = find_or_404(reference)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    contact_requests.assign(found, current_user, current_user)
+    flash(f"You will call about {reference}.")
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/assign")
+def assign(reference: str) -> Response:
+    found = find_or_404(reference)
+    form = assign_form(found)
+    if form.validate_on_submit():
+        chosen = form.assignee.data
+        assignee = None if chosen == NOBODY else contact_requests.staff_member(int(chosen))
+        contact_requests.assign(found, current_user, assignee)
+        flash(f"{assignee.username if assignee else 'Nobody'} will call about {reference}.")
+    else:
+        flash("Select who will call.")
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/attempts")
+def record_attempt(reference: str) -> Response:
+    found = find_or_404(reference)
+    form = forms.AttemptPage(ATTEMPT_OUTCOMES)
+    if form.validate_on_submit():
+        note = (form.attempt_note.data or "").strip() or None
+        contact_requests.record_attempt(found, current_user, form.outcome.data, note)
+        flash(f"Call recorded: {ATTEMPT_OUTCOMES[form.outcome.data]}.")
+    else:
+        flash("Select what happened on the call.")
     return redirect(url_for("staff.request_page", reference=reference))
 
 
