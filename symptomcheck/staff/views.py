@@ -258,13 +258,14 @@ def change_status(reference: str) -> Response:
     open_next = request.form.get("then") == "next"
     after = contact_requests.next_open_after(found) if open_next else None  # before the change moves it
     contact_requests.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
-    flash(f"Status of {reference} changed to {STATUSES[form.status.data]}.")
-    if open_next:
-        if after:
-            return redirect(url_for("staff.request_page", reference=after))
-        flash("There is no other open request.")
-        return redirect(url_for("staff.queue"))
-    return redirect(url_for("staff.request_page", reference=reference))
+    if not open_next:
+        flash(f"Status changed to {STATUSES[form.status.data]}.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    flash(f"Status of {reference} changed to {STATUSES[form.status.data]}.")  # said on another request's page
+    if after:
+        return redirect(url_for("staff.request_page", reference=after))
+    flash("There is no other open request.")
+    return redirect(url_for("staff.queue"))
 
 
 @bp.post("/requests/<reference>/claim")
