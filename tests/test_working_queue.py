@@ -90,6 +90,8 @@ def test_contact_attempts_and_the_three_failed_attempts_notice(storage_app: Flas
     assert "3 failed attempts to reach this person since the last time someone did. Try the email address too." in page
     assert "A bakery answered." in page
     assert stored(storage_app)[0].status == "new"  # still waiting for a first contact
+    (row,) = check_page(desk_client.get("/staff/").data).select("tbody tr")
+    assert "3 failed calls" in text_of(row)
 
     post(desk_client, reference, "attempts", {"outcome": "reached"})
     page = page_text(desk_client, f"/staff/requests/{reference}")

@@ -130,6 +130,7 @@ class QueueItem:
     due: datetime.datetime | None
     overdue: bool
     waited: str
+    failed_calls: int
 
 
 def with_targets(
@@ -139,9 +140,8 @@ def with_targets(
     items = []
     for request in requests:
         due = desk.due_at(request.received_at, request.level, hours)
-        items.append(
-            QueueItem(request, due, desk.is_overdue(due, request.status, at), desk.waited(request.received_at, at))
-        )
+        overdue = desk.is_overdue(due, request.status, at)
+        items.append(QueueItem(request, due, overdue, desk.waited(request.received_at, at), failed_attempts(request)))
     if overdue_first:
         late = sorted((item for item in items if item.overdue), key=lambda item: item.due or at)
         items = late + [item for item in items if not item.overdue]

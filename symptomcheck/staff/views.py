@@ -190,6 +190,7 @@ def queue() -> str:
         levels=current_rules().levels,
         new_urgent=new_urgent,
         overdue_urgent=overdue_urgent,
+        failed_calls_notice=FAILED_ATTEMPTS_NOTICE,
     )
 
 
