@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from symptomcheck import commands
     from symptomcheck.patient import api
     from symptomcheck.patient import views as patient_views
-    from symptomcheck.records import storage
+    from symptomcheck.records import desk, storage
     from symptomcheck.rules import loader
     from symptomcheck.rules.problems import RuleFileError
     from symptomcheck.staff import views as staff_views
@@ -48,6 +48,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close
         PHONE_REGION="US",  # how to read a phone number given without a country code
         STAFF_IDLE_MINUTES=30,
+        DESK_HOURS=None,  # opening hours, time zone and response targets; see records/desk.py for the defaults
+        # Alerts to the desk by email (nothing is sent until the server and the desk's address are set).
+        MAIL_SERVER="",  # host:port
+        MAIL_FROM="symptomcheck@localhost",
+        DESK_EMAIL="",  # one or more addresses, comma-separated
+        MAIL_TLS=False,  # STARTTLS before logging in
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        ALERT_LEVELS="urgent,soon",  # a new request at these levels is emailed to the desk
+        PUBLIC_URL="http://127.0.0.1:5000",  # where the desk opens the links in an alert
         MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
         SESSION_COOKIE_SECURE=False,  # set True behind HTTPS
         FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)
@@ -67,6 +77,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["symptomcheck_rules"] = loader.load(app.config["RULES_FILE"])
     except RuleFileError as exc:
         raise SystemExit(f"symptomcheck cannot start: the rule file has problems.\n{exc}") from exc
+
+    try:
+        app.extensions["desk_hours"] = desk.parse_hours(app.config["DESK_HOURS"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"symptomcheck cannot start: DESK_HOURS cannot be used: {exc}") from exc
 
     security.init_app(app)
     i18n.init_app(app)

@@ -10,11 +10,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from symptomcheck.records import contact_requests
+from symptomcheck.records import alerts, contact_requests
 from symptomcheck.records.models import Staff, db
 
 staff_cli = AppGroup("staff", help="Manage front desk accounts.")
 requests_cli = AppGroup("requests", help="Manage stored contact requests.")
+desk_cli = AppGroup("desk", help="The front desk's alerts.")
 
 
 @staff_cli.command("create")
@@ -55,6 +56,23 @@ def purge_requests(older_than: str | None) -> None:
     click.echo(f"Deleted {deleted} finished request(s) closed more than {period.days} day(s) ago.")
 
 
+@desk_cli.command("alerts")
+def send_alerts() -> None:
+    """Add an alert for each request past its target without contact, then send every alert due (cron: every minute)."""
+    from flask import current_app
+
+    hours = current_app.extensions["desk_hours"]
+    settings = alerts.MailSettings.from_config(current_app.config)
+    overdue = alerts.add_overdue_alerts(hours)
+    report = alerts.send_pending(settings, hours)
+    click.echo(f"{overdue} new overdue alert(s); sent {report.sent}, failed {report.failed}, waiting {report.waiting}.")
+    if not settings.can_send:
+        click.echo("Mail is not configured: set SYMPTOMCHECK_MAIL_SERVER and SYMPTOMCHECK_DESK_EMAIL.", err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(requests_cli)
+    app.cli.add_command(desk_cli)

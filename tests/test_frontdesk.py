@@ -205,10 +205,10 @@ def test_status_workflow_notes_and_audit(storage_app: Flask, staff_client: Flask
     assert page.find("a", href="tel:+12025550143") is not None
     assert "Book a regular visit." in text_of(page)
     assert f"Rule set version {RULES_VERSION}" in text_of(page)
-    assert {radio["value"] for radio in page.select("input[name=status]")} == {"contacted", "closed"}
+    assert {radio["value"] for radio in page.select("input[name=status]")} == {"contacted", "booked", "closed"}
 
     token = page.find("input", attrs={"name": "csrf_token"})["value"]
-    bad = staff_client.post(f"/staff/requests/{reference}/status", data={"status": "booked", "csrf_token": token})
+    bad = staff_client.post(f"/staff/requests/{reference}/status", data={"status": "referred", "csrf_token": token})
     assert bad.status_code == 302
     assert stored(storage_app)[0].status == "new"
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+import phonenumbers
+from flask import current_app, has_request_context
+from flask_babel import get_locale
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from symptomcheck.records import alerts, desk
 from symptomcheck.records.exports import Record
 from symptomcheck.records.models import (
+    ATTEMPT_OUTCOMES,
     FINISHED,
     NEXT_STATUSES,
+    Alert,
     AuditEntry,
     ContactRequest,
     LoginAttempt,
@@ -39,7 +47,7 @@ class Contact:
 
 
 def create(result: Result, answers: dict[str, Any], contact: Contact, source: str) -> ContactRequest:
-    """Store a request with its answers and suggestion, all in one transaction."""
+    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
     for _ in range(5):
         request = ContactRequest(
             reference=new_reference(),
@@ -48,6 +56,7 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
             phone=contact.phone,
             email=contact.email,
             preferred_time=contact.preferred_time,
+            language=page_language(),
             consented_at=now(),
             answers=answers,
             level=result.level.id,
@@ -56,26 +65,100 @@ def create(result: Result, answers: dict[str, Any], contact: Contact, source: st
             reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
             rules_version=result.rules_version,
         )
+        alerts.add_new_alert(request, alerts.split_list(current_app.config["ALERT_LEVELS"]))
         db.session.add(request)
         try:
             db.session.commit()
         except IntegrityError:  # the random reference was taken: draw another
             db.session.rollback()
             continue
+        alerts.send_after_response()
         return request
     raise RuntimeError("could not draw an unused reference")
 
 
-def queue(status: str, level: str | None) -> list[ContactRequest]:
-    """Return the requests to work on: most urgent first, then oldest first."""
+def page_language() -> str | None:
+    """Return the language the person saw the pages in, so the desk can call in it."""
+    return str(get_locale()) if has_request_context() and get_locale() else None
+
+
+def queue(
+    status: str, level: str | None, search: str = "", phone_region: str = "US", assigned_to: int | None = None
+) -> list[ContactRequest]:
+    """Return the requests to work on: most urgent first, then oldest first; matching the search, if any."""
     query = select(ContactRequest).order_by(ContactRequest.level_rank, ContactRequest.received_at)
+    if assigned_to is not None:
+        query = query.where(ContactRequest.assigned_to_id == assigned_to)
     if status == "open":
         query = query.where(ContactRequest.status.not_in(FINISHED))
     elif status != "all":
         query = query.where(ContactRequest.status == status)
     if level:
         query = query.where(ContactRequest.level == level)
+    if search.strip():
+        query = query.where(matches(search, phone_region))
     return list(db.session.scalars(query))
+
+
+def matches(search: str, phone_region: str) -> ColumnElement[bool]:
+    """Return a condition true for a request whose reference, name, phone or email is what was typed."""
+    text = search.strip()
+    found: list[ColumnElement[bool]] = [
+        func.lower(ContactRequest.name).contains(text.lower(), autoescape=True),
+        func.lower(ContactRequest.email).contains(text.lower(), autoescape=True),
+    ]
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if len(compact) == 8 and compact.isalnum():  # a reference read out: any case, with or without the dash
+        found.append(ContactRequest.reference == f"{compact[:4]}-{compact[4:]}")
+    if sum(character.isdigit() for character in text) >= 7:
+        try:
+            number = phonenumbers.parse(text, phone_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_possible_number(number):
+            found.append(
+                ContactRequest.phone == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            )
+    return or_(false(), *found)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A request in the queue with what its target says: when it is due and whether it is late."""
+
+    request: ContactRequest
+    due: datetime.datetime | None
+    overdue: bool
+    waited: str
+    failed_calls: int
+
+
+def with_targets(
+    requests: Iterable[ContactRequest], hours: desk.Hours, at: datetime.datetime, overdue_first: bool = False
+) -> list[QueueItem]:
+    """Return the requests with their due times, in the order given or with the overdue ones first (most late first)."""
+    items = []
+    for request in requests:
+        due = desk.due_at(request.received_at, request.level, hours)
+        overdue = desk.is_overdue(due, request.status, at)
+        items.append(QueueItem(request, due, overdue, desk.waited(request.received_at, at), failed_attempts(request)))
+    if overdue_first:
+        late = sorted((item for item in items if item.overdue), key=lambda item: item.due or at)
+        items = late + [item for item in items if not item.overdue]
+    return items
+
+
+def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: int = 1) -> tuple[int, int]:
+    """Return how many new requests at `urgent` or above wait, and how many of those are overdue."""
+    waiting = list(
+        db.session.scalars(
+            select(ContactRequest).where(ContactRequest.status == "new", ContactRequest.level_rank <= most_urgent_rank)
+        )
+    )
+    overdue = sum(
+        desk.is_overdue(desk.due_at(item.received_at, item.level, hours), item.status, at) for item in waiting
+    )
+    return len(waiting), overdue
 
 
 def find(reference: str) -> ContactRequest | None:
@@ -91,6 +174,55 @@ def change_status(request: ContactRequest, staff: Staff, status: str, note: str 
     request.status_changed_at = now()
     audit(staff, "change", request.reference, f"status {status}", commit=False)
     db.session.commit()
+
+
+def assign(request: ContactRequest, staff: Staff, assignee: Staff | None) -> None:
+    """Give a request to a staff member to call (the staff member themself: "I'll call"), or to nobody."""
+    request.assigned_to_id = assignee.id if assignee else None
+    who = assignee.username if assignee else "nobody"
+    request.events.append(
+        RequestEvent(staff_id=staff.id, assigned_to_id=request.assigned_to_id, note=f"Assigned to {who}.")
+    )
+    audit(staff, "change", request.reference, f"assigned to {who}", commit=False)
+    db.session.commit()
+
+
+def record_attempt(request: ContactRequest, staff: Staff, outcome: str, note: str | None) -> None:
+    """Record a call to the person and what came of it; reaching a new request makes it contacted."""
+    if outcome not in ATTEMPT_OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    event = RequestEvent(staff_id=staff.id, attempt=outcome, note=note)
+    if outcome == "reached" and request.status == "new":
+        event.from_status, event.to_status = "new", "contacted"
+        request.status = "contacted"
+        request.status_changed_at = now()
+    request.events.append(event)
+    audit(staff, "change", request.reference, f"call: {outcome}", commit=False)
+    db.session.commit()
+
+
+def failed_attempts(request: ContactRequest) -> int:
+    """Return how many calls did not reach the person since the last one that did."""
+    failed = 0
+    for event in request.events:
+        if event.attempt == "reached":
+            failed = 0
+        elif event.attempt:
+            failed += 1
+    return failed
+
+
+def next_open_after(request: ContactRequest) -> str | None:
+    """Return the reference of the open request after this one in the queue's order, to open next."""
+    order = [item.reference for item in queue("open", None)]
+    if request.reference not in order:
+        return order[0] if order else None
+    later = order[order.index(request.reference) + 1 :]
+    return later[0] if later else None
+
+
+def all_staff() -> list[Staff]:
+    return list(db.session.scalars(select(Staff).order_by(Staff.username)))
 
 
 def add_note(request: ContactRequest, staff: Staff, note: str) -> None:
@@ -119,6 +251,7 @@ def purge(older_than: datetime.timedelta) -> int:
     ids = list(db.session.scalars(old))
     if ids:
         db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
+        db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.commit()

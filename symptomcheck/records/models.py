@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,13 +33,21 @@ STATUSES = {
     "closed": "Closed",
 }
 NEXT_STATUSES = {
-    "new": ("contacted", "closed"),
+    "new": ("contacted", "booked", "closed"),  # booked at once when the first call books a visit
     "contacted": ("booked", "referred", "closed"),
     "booked": ("closed",),
     "referred": ("closed",),
     "closed": (),
 }
 FINISHED = ("booked", "referred", "closed")
+# What came of a call to the person; every one but "reached" is a failed attempt.
+ATTEMPT_OUTCOMES = {
+    "reached": "Reached the person",
+    "no_answer": "No answer",
+    "left_message": "Left a message",
+    "wrong_number": "Wrong number",
+}
+FAILED_ATTEMPTS_NOTICE = 3  # the request page says so after this many failed attempts
 # Shown to patients in their language (the staff pages are in English).
 CONTACT_TIMES = {
     "morning": lazy_gettext("Morning"),
@@ -48,6 +56,7 @@ CONTACT_TIMES = {
     "any": lazy_gettext("Any time"),
 }
 SOURCES = {"web": "Online", "phone": "Phone"}
+LANGUAGES = {"en": "English", "es": "Spanish"}
 
 # No 0/O or 1/I/L: a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -86,6 +95,7 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(320))
     preferred_time: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(10))  # the pages' language when sent: "en" or "es"
     consented_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     level: Mapped[str] = mapped_column(String(40))
@@ -95,9 +105,28 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     rules_version: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who will call
+    assigned_to: Mapped[Staff | None] = relationship()
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
+    alerts: Mapped[list[Alert]] = relationship(back_populates="request", cascade="all, delete-orphan")
+
+
+class Alert(db.Model):  # type: ignore[name-defined,misc]
+    """An email to the desk about a request, kept in the outbox until it has been sent, once."""
+
+    __table_args__ = (UniqueConstraint("request_id", "kind", name="uq_alert_request_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("contact_request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "new" or "overdue"
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # When a sender may next try; a sender that takes the alert moves it forward first, so no other sends it too.
+    next_attempt_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the kind of error only, never a message
+    request: Mapped[ContactRequest] = relationship(back_populates="alerts")
 
 
 class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
@@ -110,8 +139,11 @@ class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[str | None] = mapped_column(String(20))  # a call's outcome (ATTEMPT_OUTCOMES)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # set when the request changed hands
     request: Mapped[ContactRequest] = relationship(back_populates="events")
-    staff: Mapped[Staff] = relationship()
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+    assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id])
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]

@@ -1,9 +1,9 @@
-"""The front desk's forms: log in, change a request's status, add a note."""
+"""The front desk's forms: log in, change a request's status, add a note, assign a request, record a call."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import Field, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 
@@ -23,3 +23,16 @@ class StatusChange(FlaskForm):
 
 class NotePage(FlaskForm):
     note = TextAreaField("Add a note", validators=[InputRequired("Enter a note."), Length(max=4000)])
+
+
+class AssignPage(FlaskForm):
+    assignee = RadioField("Who will call", validators=[InputRequired("Select who will call.")])
+
+
+class AttemptPage(FlaskForm):
+    outcome = RadioField("What happened", validators=[InputRequired("Select what happened on the call.")])
+    attempt_note = TextAreaField("Note about the call (optional)", validators=[Length(max=4000)])
+
+    def __init__(self, outcomes: dict[str, str]) -> None:
+        super().__init__()
+        self.outcome.choices = [SelectChoice(key, label) for key, label in outcomes.items()]

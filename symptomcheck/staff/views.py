@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -12,8 +13,19 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from symptomcheck.records import contact_requests, exports
-from symptomcheck.records.models import CONTACT_TIMES, NEXT_STATUSES, SOURCES, STATUSES, ContactRequest, Staff, now
+from symptomcheck.records import contact_requests, desk, exports
+from symptomcheck.records.models import (
+    ATTEMPT_OUTCOMES,
+    CONTACT_TIMES,
+    FAILED_ATTEMPTS_NOTICE,
+    LANGUAGES,
+    NEXT_STATUSES,
+    SOURCES,
+    STATUSES,
+    ContactRequest,
+    Staff,
+    now,
+)
 from symptomcheck.staff import forms
 from symptomcheck.web import rulebook, security
 from symptomcheck.web.display import answer_rows, current_rules, say
@@ -64,11 +76,42 @@ def phone_for_people(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def desk_hours() -> desk.Hours:
+    hours: desk.Hours = current_app.extensions["desk_hours"]
+    return hours
+
+
+@bp.app_template_filter("desk_time")
+def desk_time(at: datetime.datetime | None, with_date: bool = True) -> str:
+    """Show a stored time in the clinic's time zone: 'Tue 1 Dec 09:30 EST', or 'today 09:30' in the queue."""
+    if at is None:
+        return ""
+    local = desk.as_utc(at).astimezone(desk_hours().zone)
+    if with_date:
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    today = now().astimezone(desk_hours().zone).date()
+    words = {
+        today: "today",
+        today - datetime.timedelta(days=1): "yesterday",
+        today + datetime.timedelta(days=1): "tomorrow",
+    }
+    return f"{words.get(local.date()) or f'{local:%a} {local.day} {local:%b}'} {local:%H:%M}"
+
+
 @bp.context_processor
 def staff_globals() -> dict[str, Any]:
     # formdata=None: a page (an error page, say) must render without reading the request body.
     button_form = ButtonForm(formdata=None)
-    return {"statuses": STATUSES, "contact_times": CONTACT_TIMES, "sources": SOURCES, "button_form": button_form}
+    return {
+        "statuses": STATUSES,
+        "contact_times": CONTACT_TIMES,
+        "sources": SOURCES,
+        "button_form": button_form,
+        "level_words": desk.LEVEL_WORDS,
+        "languages": LANGUAGES,
+        "pattern_words": desk.PATTERN_WORDS,
+        "time_zone": desk_hours().zone.key,
+    }
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -99,25 +142,55 @@ def logout() -> Response:
     return redirect(url_for("staff.login"))
 
 
-def queue_filters() -> tuple[str, str | None]:
+QUEUE_ORDERS = {"urgency": "Most urgent first", "overdue": "Overdue first"}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str
+    level: str | None
+    search: str
+    order: str
+    mine: bool
+
+    def requests(self) -> list[ContactRequest]:
+        return contact_requests.queue(
+            self.status,
+            self.level,
+            self.search,
+            current_app.config["PHONE_REGION"],
+            assigned_to=current_user.id if self.mine else None,
+        )
+
+
+def queue_filters() -> QueueFilters:
     status = request.args.get("status", "open")
     if status not in {"open", "all", *STATUSES}:
         abort(400)
     level = request.args.get("level") or None
     if level is not None and level not in {level.id for level in current_rules().levels}:
         abort(400)
-    return status, level
+    order = request.args.get("order", "urgency")
+    if order not in QUEUE_ORDERS:
+        abort(400)
+    return QueueFilters(status, level, request.args.get("q", "")[:200], order, request.args.get("mine") == "1")
 
 
 @bp.get("/")
 def queue() -> str:
-    status, level = queue_filters()
+    filters = queue_filters()
+    at = now()
+    urgent_rank = current_rules().level("urgent").rank
+    new_urgent, overdue_urgent = contact_requests.urgent_counts(desk_hours(), at, urgent_rank)
     return render_template(
         "staff/queue.html",
-        requests=contact_requests.queue(status, level),
-        status=status,
-        level=level,
+        items=contact_requests.with_targets(filters.requests(), desk_hours(), at, filters.order == "overdue"),
+        filters=filters,
+        orders=QUEUE_ORDERS,
         levels=current_rules().levels,
+        new_urgent=new_urgent,
+        overdue_urgent=overdue_urgent,
+        failed_calls_notice=FAILED_ATTEMPTS_NOTICE,
     )
 
 
@@ -126,6 +199,20 @@ def find_or_404(reference: str) -> ContactRequest:
     if found is None:
         abort(404)
     return found
+
+
+NOBODY = "nobody"
+
+
+def assign_form(found: ContactRequest) -> forms.AssignPage:
+    """Return the assign form, offering every staff member, or nobody."""
+    form = forms.AssignPage()
+    form.assignee.choices = [SelectChoice(NOBODY, "Nobody")] + [
+        SelectChoice(str(staff.id), staff.username) for staff in contact_requests.all_staff()
+    ]
+    if not form.is_submitted():
+        form.assignee.data = str(found.assigned_to_id or NOBODY)
+    return form
 
 
 def status_change_form(found: ContactRequest) -> forms.StatusChange:
@@ -140,6 +227,7 @@ def request_page(reference: str) -> str:
     found = find_or_404(reference)
     contact_requests.audit(current_user, "view", found.reference)
     status_form = status_change_form(found)
+    due = desk.due_at(found.received_at, found.level, desk_hours())
     return render_template(
         "staff/request.html",
         item=found,
@@ -149,7 +237,15 @@ def request_page(reference: str) -> str:
         else None,
         status_form=status_form,
         note_form=forms.NotePage(),
+        assign_form=assign_form(found),
+        attempt_form=forms.AttemptPage(ATTEMPT_OUTCOMES),
+        attempt_outcomes=ATTEMPT_OUTCOMES,
+        failed_attempts=contact_requests.failed_attempts(found),
+        failed_attempts_notice=FAILED_ATTEMPTS_NOTICE,
         say=say,
+        due=due,
+        overdue=desk.is_overdue(due, found.status, now()),
+        target=desk_hours().targets.get(found.level),
     )
 
 
@@ -157,13 +253,56 @@ def request_page(reference: str) -> str:
 def change_status(reference: str) -> Response:
     found = find_or_404(reference)
     form = status_change_form(found)
-    if form.validate_on_submit():
-        contact_requests.change_status(
-            found, current_user, form.status.data, (form.status_note.data or "").strip() or None
-        )
-        flash(f"Status changed to {STATUSES[form.status.data]}.")
-    else:
+    if not form.validate_on_submit():
         flash("Select one of the next statuses.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    open_next = request.form.get("then") == "next"
+    after = contact_requests.next_open_after(found) if open_next else None  # before the change moves it
+    contact_requests.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
+    if not open_next:
+        flash(f"Status changed to {STATUSES[form.status.data]}.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    flash(f"Status of {reference} changed to {STATUSES[form.status.data]}.")  # said on another request's page
+    if after:
+        return redirect(url_for("staff.request_page", reference=after))
+    flash("There is no other open request.")
+    return redirect(url_for("staff.queue"))
+
+
+@bp.post("/requests/<reference>/claim")
+def claim(reference: str) -> Response:
+    found = find_or_404(reference)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    contact_requests.assign(found, current_user, current_user)
+    flash(f"You will call about {reference}.")
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/assign")
+def assign(reference: str) -> Response:
+    found = find_or_404(reference)
+    form = assign_form(found)
+    if form.validate_on_submit():
+        chosen = form.assignee.data
+        assignee = None if chosen == NOBODY else contact_requests.staff_member(int(chosen))
+        contact_requests.assign(found, current_user, assignee)
+        flash(f"{assignee.username if assignee else 'Nobody'} will call about {reference}.")
+    else:
+        flash("Select who will call.")
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/attempts")
+def record_attempt(reference: str) -> Response:
+    found = find_or_404(reference)
+    form = forms.AttemptPage(ATTEMPT_OUTCOMES)
+    if form.validate_on_submit():
+        note = (form.attempt_note.data or "").strip() or None
+        contact_requests.record_attempt(found, current_user, form.outcome.data, note)
+        flash(f"Call recorded: {ATTEMPT_OUTCOMES[form.outcome.data]}.")
+    else:
+        flash("Select what happened on the call.")
     return redirect(url_for("staff.request_page", reference=reference))
 
 
@@ -194,10 +333,12 @@ def export_fhir(reference: str) -> Response:
 
 @bp.get("/export.csv")
 def export_csv() -> Response:
-    status, level = queue_filters()
-    found = contact_requests.queue(status, level)
+    filters = queue_filters()
+    found = filters.requests()
     body = exports.requests_csv([contact_requests.as_record(item) for item in found])
-    detail = f"CSV of {len(found)} requests (status {status}, level {level or 'any'})"
+    detail = f"CSV of {len(found)} requests (status {filters.status}, level {filters.level or 'any'})"
+    if filters.search:
+        detail += ", searched"  # not what was searched: it may be a name or a phone number
     contact_requests.audit(current_user, "export", None, detail)
     return Response(
         body,

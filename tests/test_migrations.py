@@ -1,0 +1,95 @@
+"""The migrations: the newest upgrades a database in use, on SQLite and PostgreSQL, and matches the models."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from symptomcheck import create_app
+from symptomcheck.records import storage
+from symptomcheck.records.models import db
+from tests.helpers import RULES_FILE
+
+BEFORE_OUTBOX = "180cd3da3990"
+OUTBOX = "5d2e8a41c7b9"
+ASSIGNMENT = "9c4f1e2a7d30"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Return the URL of a database with nothing in it, made for this test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set, so the PostgreSQL run is skipped")
+    server = make_url(url)
+    name = f"{server.database}_migrations"
+    admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_outbox_migration_upgrades_a_database_in_use(empty_database: str) -> None:
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "DATABASE_URL": empty_database,
+         "AUTO_MIGRATE": False}
+    )  # fmt: skip
+    with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE_OUTBOX)
+        received = datetime.datetime(2026, 11, 30, 15, 0, tzinfo=datetime.UTC)
+        db.session.execute(
+            text(
+                "INSERT INTO contact_request (reference, received_at, source, name, phone, email, preferred_time,"
+                " consented_at, answers, level, level_rank, pattern, reasons, rules_version, status,"
+                " status_changed_at) VALUES ('ABCD-EFGH', :at, 'web', 'Old Request', NULL, 'old@example.org',"
+                " 'any', :at, '{}', 'urgent', 1, NULL, '[]', '2026.11.1', 'new', :at)"
+            ),
+            {"at": received},
+        )
+        db.session.commit()
+        assert "not migrated" in (storage.migration_problem() or "")
+
+        flask_migrate.upgrade()
+        assert storage.migration_problem() is None
+        assert "alert" in inspect(db.engine).get_table_names()
+        assert {"language", "assigned_to_id"} <= {
+            column["name"] for column in inspect(db.engine).get_columns("contact_request")
+        }
+        assert db.session.scalar(text("SELECT name FROM contact_request")) == "Old Request"
+        db.session.execute(
+            text("INSERT INTO alert (request_id, kind, created_at, next_attempt_at, attempts)"
+                 " SELECT id, 'overdue', :at, :at, 0 FROM contact_request"),
+            {"at": received},
+        )  # fmt: skip
+        db.session.commit()
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+
+        flask_migrate.downgrade(revision=BEFORE_OUTBOX)
+        assert "alert" not in inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(storage.MIGRATIONS))
+    assert scripts.get_current_head() == ASSIGNMENT
+    assert [script.revision for script in scripts.walk_revisions()] == [ASSIGNMENT, OUTBOX, BEFORE_OUTBOX]
