@@ -416,3 +416,35 @@ def test_the_rule_book_is_served_to_staff_with_its_own_style_allowed(
     assert soup.find(id="rule-urgent-fever") and soup.find(id="guarantees")
     assert not soup.find("script") and not soup.find("link", rel="stylesheet")
     assert "/staff/rules" in staff_client.get("/staff/").get_data(as_text=True)  # linked from the front desk
+
+
+def test_changed_answers_after_sending_go_to_the_clinic_as_a_linked_update(storage_app: Flask) -> None:
+    patient = Patient(storage_app.test_client())
+    patient.answer_all(COMPLETE)  # routine
+    assert patient.submit("/contact", CONTACT).location == "/contact/sent"
+    first = stored(storage_app)[0]
+    assert "We have your request" in text_of(patient.read("/result"))
+    # The person goes back and now has an emergency sign: the emergency comes first, and the clinic's copy is old.
+    patient.submit("/questions/warning-signs", {"red_flags": ["bladder_bowel"]})
+    result = patient.read("/result")
+    assert result.h1 is not None and result.h1.get_text(strip=True).startswith("Call 911")
+    text = text_of(result)
+    assert "The clinic has your earlier answers" in text and first.reference in text
+    assert "We have your request" not in text
+    token = result.find("form", action="/contact/update").find("input", attrs={"name": "csrf_token"})["value"]
+    assert patient.client.post("/contact/update", data={"csrf_token": token}).location == "/result"
+    rows = stored(storage_app)
+    assert len(rows) == 2
+    update = next(row for row in rows if row.reference != first.reference)
+    assert (update.updates_id, update.level, update.name, update.phone) == (
+        first.id,
+        "emergency",
+        first.name,
+        first.phone,
+    )
+    after = text_of(patient.read("/result"))
+    assert f"We sent your new answers with your request {first.reference}" in after
+    assert "The clinic has your earlier answers" not in after
+    # Sending the same answers again stores nothing more.
+    patient.client.post("/contact/update", data={"csrf_token": token})
+    assert len(stored(storage_app)) == 2

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
+import json
 import re
 from typing import Any
 
@@ -32,6 +35,23 @@ def session_answers() -> dict[str, Any]:
 def keep(answers: dict[str, Any]) -> None:
     """Add one page's answers to those kept in the session."""
     session["answers"] = {**session_answers(), **answers}
+
+
+def answers_seal(answers: dict[str, Any]) -> str:
+    """Return a keyed digest of a set of answers, to tell later whether the answers sent have changed."""
+    text = json.dumps(answers, sort_keys=True, separators=(",", ":"))
+    return hmac.new(current_app.secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()  # type: ignore[union-attr]
+
+
+def remember_sent(reference: str, answers: dict[str, Any]) -> None:
+    """Keep which request this browser sent, and a seal of the answers it carried (not the answers again)."""
+    session["sent_reference"] = reference
+    session["sent_seal"] = answers_seal(answers)
+
+
+def changed_since_sent(answers: dict[str, Any]) -> bool:
+    """Say whether the answers now differ from those the clinic has from this browser."""
+    return bool(session.get("sent_reference")) and session.get("sent_seal") != answers_seal(answers)
 
 
 def first_unanswered_page(answers: dict[str, Any]) -> Page | None:
@@ -179,7 +199,7 @@ def contact() -> str | Response:
     if form.validate_on_submit():
         source = "phone" if phone_intake() else "web"
         saved = contact_requests.create(outcome, answers, form.contact(), source)
-        session["sent_reference"] = saved.reference
+        remember_sent(saved.reference, answers)
         if source == "phone":
             session.pop("answers", None)
             session.pop("intake", None)
@@ -188,6 +208,28 @@ def contact() -> str | Response:
     return render_template(
         "contact.html", form=form, result=outcome, retention_days=current_app.config["RETENTION_DAYS"]
     )
+
+
+@bp.post("/contact/update")
+@limiter.limit(security.CONTACT_REQUESTS)
+def send_update() -> Response:
+    """Send changed answers to the clinic, linked to the request this browser sent before."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    answers = session_answers()
+    reference = session.get("sent_reference")
+    try:
+        outcome = assess_submission(current_rules(), answers)
+    except InvalidAnswers:
+        return next_page(answers)
+    if reference and changed_since_sent(answers):
+        update = contact_requests.send_update(outcome, answers, reference)
+        if update is None:  # the earlier request is gone: ask for the details again
+            session.pop("sent_reference", None)
+            return redirect(url_for(".contact"))
+        remember_sent(reference, answers)  # the person keeps one reference; the desk sees the link
+        session["update_sent"] = True
+    return redirect(url_for(".result"))
 
 
 @bp.get("/contact/sent")
@@ -224,6 +266,9 @@ def result() -> str | Response:
         "result.html",
         result=outcome,
         sent_reference=session.get("sent_reference"),
+        changed_since_sent=changed_since_sent(answers),
+        update_sent=session.pop("update_sent", False),
+        send_update_form=ButtonForm(),
         rule_set=current_rules(),
         groups=reason_groups(outcome),
         rows=answer_rows(answers),

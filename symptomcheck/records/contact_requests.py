@@ -46,10 +46,13 @@ class Contact:
     preferred_time: str
 
 
-def create(result: Result, answers: dict[str, Any], contact: Contact, source: str) -> ContactRequest:
+def create(
+    result: Result, answers: dict[str, Any], contact: Contact, source: str, updates: ContactRequest | None = None
+) -> ContactRequest:
     """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
     for _ in range(5):
         request = ContactRequest(
+            updates=updates,
             reference=new_reference(),
             source=source,
             name=contact.name,
@@ -159,6 +162,18 @@ def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: in
         desk.is_overdue(desk.due_at(item.received_at, item.level, hours), item.status, at) for item in waiting
     )
     return len(waiting), overdue
+
+
+def send_update(result: Result, answers: dict[str, Any], reference: str) -> ContactRequest | None:
+    """Store changed answers as a new request that updates the one sent before, with the same contact details.
+
+    Return None when the earlier request is gone (purged): there is nothing to update.
+    """
+    earlier = find(reference)
+    if earlier is None:
+        return None
+    contact = Contact(earlier.name, earlier.phone, earlier.email, earlier.preferred_time)
+    return create(result, answers, contact, earlier.source, updates=earlier)
 
 
 def find(reference: str) -> ContactRequest | None:

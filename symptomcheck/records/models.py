@@ -107,6 +107,9 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who will call
     assigned_to: Mapped[Staff | None] = relationship()
+    # The earlier request this one updates: the person changed their answers after sending them.
+    updates_id: Mapped[int | None] = mapped_column(ForeignKey("contact_request.id"), index=True)
+    updates: Mapped[ContactRequest | None] = relationship(remote_side=[id])
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )

@@ -191,6 +191,7 @@ def queue() -> str:
         new_urgent=new_urgent,
         overdue_urgent=overdue_urgent,
         failed_calls_notice=FAILED_ATTEMPTS_NOTICE,
+        refresh=request.args.get("refresh") == "1",
     )
 
 
