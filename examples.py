@@ -5,9 +5,10 @@ Not part of the app. Scripts and benchmarks import this module, never a test mod
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from symptomcheck.patient.forms import PAGES
+from symptomcheck.patient.forms import PAGES, Page
 from symptomcheck.rules.questions import BY_ID, Kind
 
 # A complete set of answers that leads to a routine booking with a cgh_likely pattern.
@@ -46,10 +47,10 @@ def reaching(level: str) -> dict[str, Any]:
     return {**COMPLETE, **TO_EACH_LEVEL[level][0]}
 
 
-def page_posts(answers: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def page_posts(answers: dict[str, Any], pages: Sequence[Page] = PAGES) -> list[tuple[str, dict[str, Any]]]:
     """Return, page by page, the form fields a browser sends for these answers (slug, fields)."""
     posts = []
-    for page in PAGES:
+    for page in pages:
         fields: dict[str, Any] = {}
         for answer_id in page.answer_ids:
             value, question = answers[answer_id], BY_ID[answer_id]
