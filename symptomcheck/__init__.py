@@ -18,6 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; refuse to start with a rule file that has any problem."""
     # Imported here, not at the top: `import symptomcheck.rules` must load no web framework.
     from flask import Flask
+    from flask_login import current_user
 
     from symptomcheck import commands
     from symptomcheck.patient import api
@@ -86,7 +87,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)
-    staff_views.login_manager.init_app(app)
+    # current_user for templates as a proxy: a patient page never uses it, so no user is loaded for one.
+    staff_views.login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     app.register_blueprint(patient_views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.fhir_bp)

@@ -22,7 +22,7 @@ fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
 
 @bp.post("/assessments")
-@limiter.limit(security.ASSESSMENTS)
+@limiter.limit(security.ASSESSMENTS, methods=["POST"])
 def create_assessment() -> tuple[Response, int]:
     if not request.is_json:
         return jsonify(error="Unsupported Media Type", message="Send the body as application/json."), 415

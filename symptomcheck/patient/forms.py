@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import phonenumbers
+import wtforms.i18n
+from babel.support import NullTranslations, Translations
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import LazyString, lazy_gettext
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,7 +31,7 @@ from symptomcheck.records.contact_requests import Contact
 from symptomcheck.records.models import CONTACT_TIMES
 from symptomcheck.rules.questions import BY_ID, Question, disagreement
 from symptomcheck.web import display
-from symptomcheck.web.i18n import gettext
+from symptomcheck.web.i18n import gettext, language, lazy_gettext
 
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
 NONE_OF_THESE = lazy_gettext(display.NONE_OF_THESE)
@@ -42,14 +45,26 @@ def translated(text: str) -> Any:
     return lazy_gettext(text) if text else ""
 
 
+@cache
+def choices_of(question: Question) -> list[SelectChoice]:
+    """Return a question's choices as WTForms takes them, made once: their labels are put in the page's language."""
+    return [SelectChoice(choice.value, translated(choice.label)) for choice in question.choices]
+
+
+@cache
+def required(question: Question) -> list[InputRequired]:
+    """Return the validator that refuses a missing answer with the question's message, made once."""
+    return [InputRequired(translated(question.error))]
+
+
 class SingleChoice(RadioField):
     """Radio buttons for a single-choice question."""
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             translated(question.label),
-            choices=[SelectChoice(choice.value, translated(choice.label)) for choice in question.choices],
-            validators=[InputRequired(translated(question.error))],
+            choices=choices_of(question),
+            validators=required(question),
             description=translated(question.hint),
             **kwargs,
         )
@@ -66,7 +81,7 @@ class MultiChoice(SelectMultipleField):
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             translated(question.label),
-            choices=[SelectChoice(choice.value, translated(choice.label)) for choice in question.choices],
+            choices=choices_of(question),
             description=translated(question.hint),
             **kwargs,
         )
@@ -84,7 +99,7 @@ class WholeNumber(IntegerField):
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
             translated(question.label),
-            validators=[InputRequired(translated(question.error))],
+            validators=required(question),
             description=translated(question.hint),
             **kwargs,
         )
@@ -214,8 +229,20 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+@cache
+def wtforms_messages(language: str) -> NullTranslations:
+    """Return WTForms' own messages in a language, read from disk once (Flask-WTF reads them on every request)."""
+    return Translations.load(wtforms.i18n.messages_path(), [language], domain="wtforms")
+
+
 class ContactPage(FlaskForm):
     """Ask the clinic to contact me: who, how, when, and explicit consent."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)  # type: ignore[misc]
+            return wtforms_messages(language())
 
     name = StringField(
         lazy_gettext("Your name"),

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from symptomcheck.patient import forms
 from symptomcheck.patient.forms import PAGE_BY_ANSWER, PAGE_BY_SLUG, PAGES, Page
 from symptomcheck.records import contact_requests
+from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
 from symptomcheck.web import i18n, security
@@ -198,6 +199,8 @@ def contact() -> str | Response:
     form = forms.ContactPage()
     if form.validate_on_submit():
         source = "phone" if phone_intake() else "web"
+        # Only the new row's reference is read after the commit: keep it rather than read the row back.
+        db.session().expire_on_commit = False  # this request's session only; it ends with the request
         saved = contact_requests.create(outcome, answers, form.contact(), source)
         remember_sent(saved.reference, answers)
         if source == "phone":

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_limiter import Limiter
+from typing import Any
+
+import flask_limiter
+from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -19,8 +25,62 @@ PERMISSIONS_POLICY = dict.fromkeys(
     ("camera", "microphone", "geolocation", "payment", "usb", "interest-cohort", "browsing-topics"), "()"
 )
 
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter, doing no work on a request whose method no limit names (every GET, here)."""
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if self.applies_to(request.method):
+            super()._check_request_limit(callable_name, in_middleware)
+
+    def applies_to(self, method: str) -> bool:
+        """Say whether any limit could count a request with this method, read afresh from the limits declared."""
+        manager = self.limit_manager
+        if self._meta_limits or self._in_memory_fallback or manager._application_limits or manager._default_limits:
+            return True
+        declared = (*manager._decorated_limits.values(), *manager._blueprint_limits.values())
+        return any(limit.methods is None or method.lower() in limit.methods for limits in declared for limit in limits)
+
+
+class SecureHeaders(Talisman):
+    """Flask-Talisman, with each view's headers worked out once rather than on every response."""
+
+    def init_app(self, app: Flask, **options: Any) -> None:
+        super().init_app(app, **options)
+        app.extensions["security_headers"] = {}  # (endpoint, over HTTPS) -> the headers Talisman gives
+
+    def _set_response_headers(self, response: Response) -> Response:
+        if self.content_security_policy_nonce_in:  # a nonce differs on every response
+            return super()._set_response_headers(response)  # type: ignore[no-any-return]
+        # What Talisman's headers depend on: the view's own options, and whether the request came over HTTPS.
+        key = (request.endpoint, request.is_secure or request.headers.get("X-Forwarded-Proto") == "https")
+        by_view: dict[tuple[str | None, bool], list[tuple[str, str]]] = current_app.extensions["security_headers"]
+        headers = by_view.get(key)
+        if headers is None:
+            worked_out = Response()
+            worked_out.headers = Headers()
+            super()._set_response_headers(worked_out)
+            headers = by_view[key] = list(worked_out.headers.items())
+        for name, value in headers:
+            response.headers[name] = value
+        return response
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its serializer made once per secret key, not twice per request."""
+
+    def __init__(self) -> None:
+        self.serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if key not in self.serializers:
+            self.serializers[key] = super().get_signing_serializer(app)  # type: ignore[assignment]
+        return self.serializers[key]
+
+
 limiter = Limiter(get_remote_address)
-talisman = Talisman()
+talisman = SecureHeaders()
 
 # Rate limits, per client address: generous for a person, tight for a script.
 ANSWER_PAGES = "60 per minute"
@@ -34,6 +94,7 @@ def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.session_interface = SessionCookies()
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
