@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from symptomcheck.patient import openapi
 from symptomcheck.records import exports
-from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, problems, stops_early
+from symptomcheck.rules.engine import Result, check_and_assess, stops_early
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, json_numbers_as_integers
 from symptomcheck.web import security
@@ -35,12 +35,11 @@ def create_assessment() -> tuple[Response, int]:
     if not isinstance(body, dict) or set(body) != {"answers"} or not isinstance(body["answers"], dict):
         return jsonify(errors={"answers": 'Send one JSON object: {"answers": {...}}.'}), 422
     answers = json_numbers_as_integers(body["answers"])
-    try:
-        result = assess_submission(current_rules(), answers)
-    except InvalidAnswers as exc:
-        return jsonify(errors=exc.errors), 422
+    result, errors = check_and_assess(current_rules(), answers)
+    if result is None:
+        return jsonify(errors=errors), 422
     # Only an emergency comes back despite missing or malformed answers, beside their errors.
-    if errors := problems(current_rules(), answers):
+    if errors:
         return jsonify(errors=errors, assessment=as_json(result)), 422
     return jsonify(as_json(result)), 200
 

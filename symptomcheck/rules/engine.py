@@ -72,7 +72,11 @@ def stops_early(rules: RuleSet, answers: Mapping[str, Any]) -> bool:
     Sound because a rule fires only on True, and an answer not yet given is
     "not known", never False: more answers cannot stop a fired rule firing.
     """
-    result = assess(rules, valid_part(answers))
+    return _settles(rules, assess(rules, valid_part(answers)))
+
+
+def _settles(rules: RuleSet, result: Result) -> bool:
+    """Say whether a result is the most urgent level, reached by a rule (not the default)."""
     return result.level == rules.most_urgent and not result.level_is_default
 
 
@@ -86,15 +90,22 @@ def problems(rules: RuleSet, raw: Mapping[str, Any]) -> dict[str, str]:
     return {**dict.fromkeys(missing_answers(raw, required), REQUIRED), **check_answers(raw)}
 
 
-def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
-    """Check a full or stopped-early set of answers and assess it; raise InvalidAnswers.
+def check_and_assess(rules: RuleSet, raw: Mapping[str, Any]) -> tuple[Result | None, dict[str, str]]:
+    """Check a full or stopped-early set of answers; return the result (or None) and every problem found.
 
-    When the valid answers already mean the most urgent level, that advice is
+    When the valid answers already mean the most urgent level, that result is
     given even if other answers are missing or malformed: it must never wait.
     """
     errors = problems(rules, raw)
     if not errors:
-        return assess(rules, raw)
-    if stops_early(rules, raw):
-        return assess(rules, valid_part(raw))
-    raise InvalidAnswers(errors)
+        return assess(rules, raw), errors
+    early = assess(rules, valid_part(raw))
+    return (early if _settles(rules, early) else None), errors
+
+
+def assess_submission(rules: RuleSet, raw: Mapping[str, Any]) -> Result:
+    """Check a full or stopped-early set of answers and assess it; raise InvalidAnswers when it cannot be."""
+    result, errors = check_and_assess(rules, raw)
+    if result is None:
+        raise InvalidAnswers(errors)
+    return result
