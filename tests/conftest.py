@@ -96,3 +96,14 @@ def storage_app(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def desk_client(storage_app: Flask) -> FlaskClient:
+    """A front-desk member, logged in, on the storage app."""
+    from tests.test_frontdesk import log_in, make_staff
+
+    make_staff(storage_app)
+    client = storage_app.test_client()
+    assert log_in(client).location == "/staff/"
+    return client

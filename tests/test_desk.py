@@ -17,7 +17,7 @@ from examples import COMPLETE
 from symptomcheck.records import desk
 from symptomcheck.records.models import ContactRequest, db
 from tests.helpers import check_page, text_of
-from tests.test_frontdesk import CONTACT, log_in, make_staff, send_request
+from tests.test_frontdesk import CONTACT, send_request
 
 NEW_YORK = ZoneInfo("America/New_York")
 HOURS = desk.parse_hours({"holidays": ["2026-12-25"]})
@@ -122,14 +122,6 @@ def received_ago(app: Flask, reference: str, ago: datetime.timedelta) -> None:
 def references(app: Flask) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(ContactRequest.reference).order_by(ContactRequest.id)))
-
-
-@pytest.fixture
-def desk_client(storage_app: Flask) -> FlaskClient:
-    make_staff(storage_app)
-    client = storage_app.test_client()
-    assert log_in(client).location == "/staff/"
-    return client
 
 
 def queue_rows(client: FlaskClient, query: str = "") -> list[Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -17,14 +16,6 @@ from tests.test_frontdesk import CONTACT, log_in, make_staff, send_request, stor
 from tests.test_journey import Patient
 
 URGENT = {**COMPLETE, "red_flags": ["fever"]}
-
-
-@pytest.fixture
-def desk_client(storage_app: Flask) -> FlaskClient:
-    make_staff(storage_app)
-    client = storage_app.test_client()
-    assert log_in(client).location == "/staff/"
-    return client
 
 
 def post(client: FlaskClient, reference: str, action: str, data: dict[str, str] | None = None) -> str:
