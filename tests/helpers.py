@@ -6,9 +6,11 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bs4 import BeautifulSoup
 from flask import Flask
+from sqlalchemy import select
 
 from symptomcheck.records.models import db
 from symptomcheck.rules import loader
@@ -20,6 +22,15 @@ RULES_FILE = ROOT / "rules.yaml"
 # Read from the published rules, so a clinical release edits no test.
 PUBLISHED_RULES = loader.load(RULES_FILE)
 RULES_VERSION = PUBLISHED_RULES.version
+
+
+def detached_rows(app: Flask, model: Any) -> list[Any]:
+    """Return every row of a model, in id order, detached so a test can read them after the app context ends."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(model).order_by(model.id)))
+        for row in rows:
+            db.session.expunge(row)
+        return rows
 
 
 def empty_tables(app: Flask) -> None:

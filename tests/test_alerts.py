@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from examples import COMPLETE
 from symptomcheck.records import alerts
 from symptomcheck.records.models import Alert, ContactRequest, db
-from tests.helpers import check_page, text_of
+from tests.helpers import check_page, detached_rows, text_of
 from tests.test_frontdesk import CONTACT, count, log_in, make_staff, send_request
 
 URGENT = {**COMPLETE, "red_flags": ["fever"]}
@@ -94,11 +94,7 @@ def run_alerts(app: Flask) -> Any:
 
 
 def outbox(app: Flask) -> list[Alert]:
-    with app.app_context():
-        rows = list(db.session.scalars(select(Alert).order_by(Alert.id)))
-        for row in rows:
-            db.session.expunge(row)
-        return rows
+    return detached_rows(app, Alert)
 
 
 def only_reference(app: Flask) -> str:

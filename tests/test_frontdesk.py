@@ -25,7 +25,7 @@ from symptomcheck.patient.forms import PAGES, PHONE_EXAMPLE
 from symptomcheck.records import contact_requests
 from symptomcheck.records.models import AuditEntry, ContactRequest, RequestEvent, Staff, db
 from symptomcheck.rules.questions import BY_ID
-from tests.helpers import RULES_VERSION, check_page, text_of
+from tests.helpers import RULES_VERSION, check_page, detached_rows, text_of
 from tests.test_journey import Patient
 
 CONTACT = {"name": "Ada Lovelace", "phone": "(202) 555-0143", "email": "Ada@Example.org",
@@ -34,11 +34,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def stored(app: Flask) -> list[ContactRequest]:
-    with app.app_context():
-        rows = list(db.session.scalars(select(ContactRequest).order_by(ContactRequest.id)))
-        for row in rows:
-            db.session.expunge(row)
-        return rows
+    return detached_rows(app, ContactRequest)
 
 
 def count(app: Flask, model: Any) -> int:
