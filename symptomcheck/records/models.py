@@ -55,6 +55,20 @@ CONTACT_TIMES = {
     "evening": lazy_gettext("Evening"),
     "any": lazy_gettext("Any time"),
 }
+# What came of a request, recorded by staff when they close it (issue 11); the clinic's view counts these.
+OUTCOMES = {
+    "booked": "Booked a visit",
+    "emergency": "Sent to emergency care",
+    "referred": "Referred elsewhere",
+    "self_care": "Gave self-care advice",
+    "not_reached": "Could not reach the person",
+}
+# A clinician's judgement of the suggested level, once they have spoken to the person.
+VERDICTS = {
+    "right": "The suggested level was right",
+    "more_urgent": "It should have been more urgent",
+    "less_urgent": "It should have been less urgent",
+}
 SOURCES = {"web": "Online", "phone": "Phone"}
 LANGUAGES = {"en": "English", "es": "Spanish"}
 
@@ -77,6 +91,7 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    is_clinician: Mapped[bool] = mapped_column(default=False)  # may record whether a suggested level was right
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     def set_password(self, password: str) -> None:
@@ -106,10 +121,20 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who will call
-    assigned_to: Mapped[Staff | None] = relationship()
+    assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id])
     # The earlier request this one updates: the person changed their answers after sending them.
     updates_id: Mapped[int | None] = mapped_column(ForeignKey("contact_request.id"), index=True)
     updates: Mapped[ContactRequest | None] = relationship(remote_side=[id])
+    # What came of it (OUTCOMES), recorded when staff close it, with a note such as whom it was booked with.
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    # A clinician's verdict on the suggested level (VERDICTS) and the level they judge right.
+    verdict: Mapped[str | None] = mapped_column(String(20), index=True)
+    verdict_level: Mapped[str | None] = mapped_column(String(40))
+    verdict_note: Mapped[str | None] = mapped_column(Text)
+    verdict_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    verdict_by: Mapped[Staff | None] = relationship(foreign_keys=[verdict_by_id])
+    verdict_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
