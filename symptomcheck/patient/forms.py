@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import phonenumbers
@@ -311,10 +311,19 @@ class Page:
     title: LazyString
     form: type[QuestionPage]
 
-    @property
+    @cached_property
     def answer_ids(self) -> tuple[str, ...]:
-        fields = vars(self.form).items()
-        return tuple(name for name, value in fields if isinstance(value, UnboundField) and name in BY_ID)
+        return tuple(name for name in self.field_names if name in BY_ID)
+
+    @cached_property
+    def field_names(self) -> tuple[str, ...]:
+        """Return the names of the page's fields: its answer ids and any "None of these" box."""
+        return tuple(name for name, value in vars(self.form).items() if isinstance(value, UnboundField))
+
+    def shown(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the starting values of this page's fields, and nothing else, from the stored answers."""
+        values = self.form.initial(answers)
+        return {name: values[name] for name in self.field_names if name in values}
 
 
 # Which questions are on which page, in the order they are asked: the questionnaire's own order, split in five.

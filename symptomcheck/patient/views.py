@@ -23,6 +23,7 @@ from symptomcheck.rules.questions import BY_ID
 from symptomcheck.web import i18n, security
 from symptomcheck.web.display import EMERGENCY_LINE, NOT_ADVICE, answer_rows, current_rules, disclaimer, say
 from symptomcheck.web.forms import ButtonForm
+from symptomcheck.web.pagecache import frozen, shown_page
 from symptomcheck.web.security import limiter
 
 bp = Blueprint("check", __name__)
@@ -97,9 +98,14 @@ def page_globals() -> dict[str, Any]:
     }
 
 
+def frame_key(name: str) -> tuple[Any, ...]:
+    """Return what a page without answers depends on: its name, the language, the intake flag, the rules."""
+    return (name, i18n.language(), phone_intake(), id(current_rules()))
+
+
 @bp.get("/")
 def start() -> str:
-    return render_template("start.html", first_page=PAGES[0])
+    return shown_page(frame_key("start"), lambda: render_template("start.html", first_page=PAGES[0]))
 
 
 # Which part of the teaching page fits each pattern a result shows.
@@ -118,7 +124,7 @@ def learn() -> str:
     about = (
         config["CLINIC_ABOUT_ES"] if i18n.language() == "es" and config["CLINIC_ABOUT_ES"] else config["CLINIC_ABOUT"]
     )
-    return render_template("learn.html", clinic_about=about)
+    return shown_page(frame_key("learn"), lambda: render_template("learn.html", clinic_about=about))
 
 
 @bp.get("/language/<code>")
@@ -164,26 +170,35 @@ def first_question() -> Response:
 def question(slug: str) -> str | Response:
     page = PAGE_BY_SLUG.get(slug) or abort(404)
     answers = session_answers()
-    form = page.form(data=page.form.initial(answers))
-    if form.validate_on_submit():
+    shown = page.shown(answers)
+    form = page.form(data=shown) if request.method == "POST" else None
+    if form and form.validate_on_submit():
         keep(form.answers())
         return next_page(session_answers())
     first_gap = first_unanswered_page(answers)
-    if not form.is_submitted() and first_gap and PAGES.index(page) > PAGES.index(first_gap):
+    if not form and first_gap and PAGES.index(page) > PAGES.index(first_gap):
         return redirect(url_for(".question", slug=first_gap.slug))
     number = PAGES.index(page)
     back = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
     if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
         back = url_for(".review")
-    return render_template(
-        "question.html",
-        form=form,
-        page=page,
-        number=number + 1,
-        total=len(PAGES),
-        back=back,
-        session_lost="csrf_token" in form.errors,
-    )
+
+    def render(form: forms.QuestionPage) -> str:
+        return render_template(
+            "question.html",
+            form=form,
+            page=page,
+            number=number + 1,
+            total=len(PAGES),
+            back=back,
+            session_lost="csrf_token" in form.errors,
+        )
+
+    if form:  # a post with errors: shown once, not kept
+        return render(form)
+    # A page not yet posted depends only on these: the same key, the same page for anyone.
+    key = (*frame_key("question"), slug, frozen(shown), back)
+    return shown_page(key, lambda: render(page.form(data=shown)))
 
 
 @bp.route("/contact", methods=["GET", "POST"])
@@ -214,7 +229,7 @@ def contact() -> str | Response:
 
 
 @bp.post("/contact/update")
-@limiter.limit(security.CONTACT_REQUESTS)
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])  # naming the method keeps GETs off the limiter
 def send_update() -> Response:
     """Send changed answers to the clinic, linked to the request this browser sent before."""
     if not ButtonForm().validate_on_submit():
