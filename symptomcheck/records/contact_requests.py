@@ -75,7 +75,8 @@ def create(
         except IntegrityError:  # the random reference was taken: draw another
             db.session.rollback()
             continue
-        alerts.send_after_response()
+        if request.alerts and alerts.MailSettings.from_config(current_app.config).can_send:
+            alerts.send_after_response()  # only then: otherwise it would take a second connection for nothing
         return request
     raise RuntimeError("could not draw an unused reference")
 

@@ -9,7 +9,7 @@ from flask import current_app
 
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, QUESTIONS, Kind
-from symptomcheck.web.i18n import N_, gettext
+from symptomcheck.web.i18n import N_, gettext, language
 
 # In English here, for the catalog; say() gives each in the page's language.
 NOT_ADVICE = N_(
@@ -35,10 +35,25 @@ def current_rules() -> RuleSet:
     return loaded
 
 
+SAID_KEPT = 4096  # every text of rules.yaml and the code, in every language, is far fewer
+
+
 def say(text: str) -> str:
-    """Return a patient text (from rules.yaml or the code) in the page's language, with the clinic's details."""
-    config = current_app.config
-    return gettext(text).format(emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"])
+    """Return a patient text (from rules.yaml or the code) in the page's language, with the clinic's details.
+
+    Worked out once per app, text and language: the settings it fills in do not change while the app runs.
+    """
+    said: dict[tuple[str, str], str] = current_app.extensions.setdefault("said", {})
+    key = (language(), text)
+    found = said.get(key)
+    if found is None:
+        if len(said) >= SAID_KEPT:
+            said.clear()
+        config = current_app.config
+        found = said[key] = gettext(text).format(
+            emergency_number=config["EMERGENCY_NUMBER"], clinic_name=config["CLINIC_NAME"]
+        )
+    return found
 
 
 def disclaimer() -> str:
