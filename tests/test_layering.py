@@ -111,3 +111,16 @@ def test_pages_read_no_yaml_and_compare_no_answers() -> None:
             imports = imported_modules(path)
             assert "yaml" not in imports, module
             assert not any(name.startswith("symptomcheck.rules.conditions") for name in imports), module
+
+
+def test_a_worker_starts_without_loading_the_prover() -> None:
+    """z3 (about 7 MB of a worker's memory) loads for `rules verify` and the rule book, not for serving pages."""
+    script = (
+        "import sys\nfrom symptomcheck import create_app\n"
+        "create_app({'SECRET_KEY': 'x', 'DATABASE_URL': 'sqlite://'})\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    command = [sys.executable, "-c", script]
+    loaded = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()  # noqa: S603
+    assert "symptomcheck.patient.views" in loaded  # the script really made the app
+    assert "z3" not in loaded

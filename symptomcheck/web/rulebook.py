@@ -27,7 +27,6 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from symptomcheck.rules import coverage, vignettes, wording
-from symptomcheck.rules import verify as verify_module
 from symptomcheck.rules.loader import Rule, RuleSet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,6 +196,8 @@ def _words(title: str, advice: str, fill: Translate, es: Translate) -> dict[str,
 
 def _prove(book: Book, rules: RuleSet, guarantees_file: str | Path | None) -> None:
     """Run `verify` and keep each guarantee with its proof status."""
+    from symptomcheck.rules import verify as verify_module  # z3 loads for the rule book only, not in every worker
+
     path = guarantees_file or verify_module.DEFAULT_GUARANTEES
     guarantees = verify_module.load_guarantees(path)
     report = verify_module.verify(rules, guarantees)
