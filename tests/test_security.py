@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -166,3 +167,22 @@ def test_the_header_set_scores_a_plus_on_the_observatory_scale(make_app: Callabl
 def test_the_observatory_scorer_can_fail() -> None:
     assert observatory_score({}, ["session=1"])[0] < 100
     assert observatory_score({"Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}, [])[0] < 100
+
+
+def test_the_in_memory_limit_store_sweeps_at_most_once_a_second_and_still_expires_counts() -> None:
+    from limits.storage import storage_from_string
+
+    from symptomcheck.web.security import SteadyMemoryStorage
+
+    store = storage_from_string("memory://")
+    assert isinstance(store, SteadyMemoryStorage)  # what RATELIMIT_STORAGE_URI="memory://" gets
+    store.incr("address", expiry=60)
+    sweeper = store.timer
+    for _ in range(5):
+        time.sleep(0.02)  # past the 10 ms after which limits' own store starts a new sweep thread
+        store.incr("address", expiry=60)
+    assert store.timer is sweeper
+    assert store.get("address") == 6
+    store.incr("brief", expiry=0.05)
+    time.sleep(0.1)
+    assert store.get("brief") == 0  # an expired count is gone when read, sweep or not

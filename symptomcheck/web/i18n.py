@@ -40,8 +40,14 @@ def chosen_language() -> str:
 
 
 def language() -> str:
-    """Return the language of the page being made, as a code ("en" or "es")."""
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """Return the language of the page being made, as a code ("en" or "es"), looked up once per request."""
+    if not has_app_context():
+        return DEFAULT_LANGUAGE
+    namespace = g._get_current_object()  # type: ignore[attr-defined]
+    found: str | None = getattr(namespace, "language", None)
+    if found is None:
+        found = namespace.language = str(get_locale() or DEFAULT_LANGUAGE)
+    return found
 
 
 def translations() -> NullTranslations:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import flask_limiter
@@ -10,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from itsdangerous import URLSafeTimedSerializer
+from limits.storage import MemoryStorage
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -27,19 +29,59 @@ PERMISSIONS_POLICY = dict.fromkeys(
 
 
 class Limiter(flask_limiter.Limiter):
-    """Flask-Limiter, doing no work on a request whose method no limit names (every GET, here)."""
+    """Flask-Limiter, doing no work on a request whose method no limit names (every GET, here), and counting once.
+
+    Flask-Limiter checks every request twice, in an app-wide hook and in the
+    route's decorator; with only routes' own limits declared, the hook is skipped.
+    """
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and not self.has_app_wide_limits():
+            return  # the app-wide hook would find nothing to count: a route's own limits are counted by its decorator
         if self.applies_to(request.method):
             super()._check_request_limit(callable_name, in_middleware)
+
+    def has_app_wide_limits(self) -> bool:
+        """Say whether any limit is declared beyond the routes' own (for the whole app, a blueprint, or a fallback)."""
+        manager = self.limit_manager
+        return bool(
+            self._meta_limits
+            or self._in_memory_fallback
+            or manager._application_limits
+            or manager._default_limits
+            or manager._blueprint_limits
+        )
 
     def applies_to(self, method: str) -> bool:
         """Say whether any limit could count a request with this method, read afresh from the limits declared."""
         manager = self.limit_manager
-        if self._meta_limits or self._in_memory_fallback or manager._application_limits or manager._default_limits:
+        if self.has_app_wide_limits():
             return True
-        declared = (*manager._decorated_limits.values(), *manager._blueprint_limits.values())
+        declared = manager._decorated_limits.values()
         return any(limit.methods is None or method.lower() in limit.methods for limits in declared for limit in limits)
+
+
+class SteadyMemoryStorage(MemoryStorage):
+    """limits' in-memory store (`memory://`), sweeping out old counts at most once a second.
+
+    The store it replaces starts a thread 10 ms after each count to sweep, so a
+    busy worker started a thread for every third request or so. Counts expire
+    on reading as well, so a slower sweep changes no limit, only how soon the
+    memory of old counts is given back.
+    """
+
+    STORAGE_SCHEME = ["memory"]  # registered in place of limits' own for this scheme
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (the name it overrides, as Python mangles it)
+        now = time.monotonic()
+        if now >= self.next_sweep:
+            self.next_sweep = now + self.SWEEP_SECONDS
+            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 class SecureHeaders(Talisman):
