@@ -68,10 +68,12 @@ def split_list(value: Any) -> tuple[str, ...]:
     return tuple(str(item).strip() for item in items if str(item).strip())
 
 
-def add_new_alert(request: ContactRequest, levels: Collection[str]) -> None:
+def add_new_alert(request: ContactRequest, levels: Collection[str]) -> bool:
     """Put an alert for a new request in the outbox (in the caller's transaction) when its level asks for one."""
-    if request.level in levels:
-        request.alerts.append(Alert(kind=NEW, next_attempt_at=now()))
+    if request.level not in levels:
+        return False
+    request.alerts.append(Alert(kind=NEW, next_attempt_at=now()))
+    return True
 
 
 def send_after_response() -> None:

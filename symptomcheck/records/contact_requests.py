@@ -68,14 +68,14 @@ def create(
             reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
             rules_version=result.rules_version,
         )
-        alerts.add_new_alert(request, alerts.split_list(current_app.config["ALERT_LEVELS"]))
+        alerted = alerts.add_new_alert(request, alerts.split_list(current_app.config["ALERT_LEVELS"]))
         db.session.add(request)
         try:
             db.session.commit()
         except IntegrityError:  # the random reference was taken: draw another
             db.session.rollback()
             continue
-        if request.alerts and alerts.MailSettings.from_config(current_app.config).can_send:
+        if alerted and alerts.MailSettings.from_config(current_app.config).can_send:
             alerts.send_after_response()  # only then: otherwise it would take a second connection for nothing
         return request
     raise RuntimeError("could not draw an unused reference")
