@@ -271,3 +271,17 @@ def test_an_idle_staff_session_is_logged_out_on_the_intake_pages(
     assert desk_client.get("/contact").location == f"/questions/{PAGES[0].slug}"  # the caller's answers are gone
     assert desk_client.get("/staff/").location.startswith("/staff/login")
     assert requests_of(storage_app) == []
+
+
+def test_start_again_during_an_intake_keeps_the_staff_member_logged_in(desk_client: FlaskClient) -> None:
+    desk = start_intake(desk_client)
+    desk.answer_all(URGENT)
+    result = desk.read("/result")
+    assert "From your answer to: Does the caller have any of these signs" in text_of(result)
+    form = result.find("form", action="/start-again")
+    again = desk_client.post("/start-again", data={"csrf_token": form.find("input")["value"]})
+    assert again.location == f"/questions/{PAGES[0].slug}"
+    page = text_of(desk.read("/questions/about-you"))
+    assert "How old is the caller?" in page  # the intake goes on, for the next caller
+    assert desk_client.get("/check-answers").location == f"/questions/{PAGES[0].slug}"
+    assert desk_client.get("/staff/").status_code == 200

@@ -149,7 +149,10 @@ def page_of_this_site(path: str) -> str | None:
 def start_again() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    session.clear()
+    if phone_intake():
+        intake.start()  # a new caller's answers; the staff member stays logged in
+    else:
+        session.clear()
     return redirect(url_for(".question", slug=PAGES[0].slug))
 
 
@@ -335,5 +338,5 @@ def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
 
 
 def gettext_label(answer_id: str) -> str:
-    """Return a question's words in the page's language."""
-    return i18n.gettext(BY_ID[answer_id].label)
+    """Return a question's words in the page's language (about the caller, during a phone intake)."""
+    return intake.question_words(answer_id).label
