@@ -177,6 +177,8 @@ def test_the_caller_s_name_is_optional_on_an_emergency_record(storage_app: Flask
     (row,) = requests_of(storage_app)
     assert row.name == ""
     assert "Name not given" in text_of(desk.read(f"/staff/requests/{row.reference}"))
+    row_in_queue = desk.read("/staff/?status=all").find("a", string=row.reference).find_parent("tr")
+    assert "Name not given" in text_of(row_in_queue)
 
 
 def test_the_emergency_record_needs_a_running_intake_at_the_emergency_level(

@@ -47,12 +47,12 @@ def translated(text: str) -> Any:
 
 def label_of(question: Question) -> Any:
     """Return a question's label, put in words when the page is made: the caller's words during a phone intake."""
-    return LazyString(lambda: intake.question_words(question.id).label)
+    return LazyString(intake.question_label, question.id)
 
 
 def hint_of(question: Question) -> Any:
     """Return a question's hint the same way (a question with no hint has none in either wording)."""
-    return LazyString(lambda: intake.question_words(question.id).hint) if question.hint else ""
+    return LazyString(intake.question_hint, question.id) if question.hint else ""
 
 
 @cache

@@ -339,4 +339,4 @@ def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
 
 def gettext_label(answer_id: str) -> str:
     """Return a question's words in the page's language (about the caller, during a phone intake)."""
-    return intake.question_words(answer_id).label
+    return intake.question_label(answer_id)

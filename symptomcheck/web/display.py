@@ -63,7 +63,7 @@ def answer_rows(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "id": question.id,
-            "question": intake.question_words(question.id).label,
+            "question": intake.question_label(question.id),
             "answer": answer_text(question.id, answers[question.id]),
         }
         for question in QUESTIONS

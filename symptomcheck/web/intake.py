@@ -6,8 +6,6 @@ when an emergency call is recorded, when staff press "End the call", or when the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, session
 from flask_login import current_user
 
@@ -77,18 +75,13 @@ def emergency_note() -> str:
     return EMERGENCY_NOTE.format(emergency_number=current_app.config["EMERGENCY_NUMBER"])
 
 
-@dataclass(frozen=True)
-class QuestionWords:
-    """A question's label and hint as a page shows them."""
-
-    label: str
-    hint: str
+def question_label(answer_id: str) -> str:
+    """Return a question about the caller during an intake, else in the patient's words and language."""
+    return FOR_CALLER[answer_id].label if running() else gettext(BY_ID[answer_id].label)
 
 
-def question_words(answer_id: str) -> QuestionWords:
-    """Return a question in the caller's third person during an intake, else in the patient's language."""
-    if running():
-        words = FOR_CALLER[answer_id]
-        return QuestionWords(words.label, words.hint)
-    question = BY_ID[answer_id]
-    return QuestionWords(gettext(question.label), gettext(question.hint) if question.hint else "")
+def question_hint(answer_id: str) -> str:
+    """Return a question's hint the same way ("" for a question without one)."""
+    if not BY_ID[answer_id].hint:
+        return ""
+    return FOR_CALLER[answer_id].hint if running() else gettext(BY_ID[answer_id].hint)
