@@ -27,6 +27,7 @@ from symptomcheck.patient import forms
 from symptomcheck.records import contact_requests
 from symptomcheck.rules.engine import assess
 from symptomcheck.rules.loader import RuleSet
+from symptomcheck.rules.questions import BY_ID, FOR_CALLER
 from tests.browser import (
     ADMIN_NAME,
     ADMIN_PASSWORD,
@@ -168,8 +169,21 @@ def staff_audit(visit: Visit) -> None:
 def phone_intake(visit: Visit) -> None:
     log_in(visit.page)
     visit.page.get_by_role("button", name="New phone intake").click()
-    visit.heading(str(forms.PAGES[0].title))
+    visit.heading(forms.PAGES[0].caller_title)
     expect(visit.page.get_by_text("Phone intake: you are answering for a caller.")).to_be_visible()
+
+
+def phone_intake_emergency(visit: Visit, errors: bool = False) -> None:
+    """An emergency on a phone intake: the script to say and the form that records it (with its error)."""
+    phone_intake(visit)
+    for answer_id, value in (("age_band", "18_49"), ("red_flags", "thunderclap")):
+        group = visit.page.get_by_role("group", name=FOR_CALLER[answer_id].label, exact=True)
+        group.get_by_text(BY_ID[answer_id].choice_label(value), exact=True).click()
+        visit.page.get_by_role("button", name="Continue").click()
+    expect(visit.page.get_by_role("heading", name="Say to the caller")).to_be_visible()
+    if errors:
+        visit.page.get_by_role("button", name="Record the call and end the intake").click()
+        visit.heading("Record the emergency call")
 
 
 PATIENT_PAGES: dict[str, Callable[[Visit], None]] = {
@@ -191,6 +205,8 @@ STAFF_PAGES: dict[str, Callable[[Visit], None]] = {
     "staff-request": staff_request,
     "staff-audit": staff_audit,
     "phone-intake-start": phone_intake,
+    "phone-intake-emergency": phone_intake_emergency,
+    "phone-intake-emergency-errors": lambda visit: phone_intake_emergency(visit, errors=True),
 }
 PAGES = {**PATIENT_PAGES, **STAFF_PAGES}
 

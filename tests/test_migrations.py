@@ -25,6 +25,7 @@ OUTBOX = "5d2e8a41c7b9"
 UPDATES = "b7e1c0d4a2f5"  # a request may update an earlier one
 ASSIGNMENT = "9c4f1e2a7d30"
 OUTCOME = "c3d9a6f1e8b2"  # closing outcome, clinician's verdict, clinician role
+INTAKE = "a11b2c9e5f48"  # who took a phone intake's call; an emergency call record has no consent time
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -95,9 +96,58 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     scripts = ScriptDirectory(str(storage.MIGRATIONS))
     assert len(scripts.get_heads()) == 1  # one line of migrations, no branches to merge
     assert [script.revision for script in scripts.walk_revisions()] == [
+        INTAKE,
         OUTCOME,
         UPDATES,
         ASSIGNMENT,
         OUTBOX,
         BEFORE_OUTBOX,
     ]
+
+
+def test_the_intake_migration_keeps_who_took_a_call_and_downgrades_an_emergency_record(empty_database: str) -> None:
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "RULES_FILE": str(RULES_FILE), "DATABASE_URL": empty_database,
+         "AUTO_MIGRATE": False}
+    )  # fmt: skip
+    with app.app_context():
+        flask_migrate.upgrade(revision=OUTCOME)
+        flask_migrate.upgrade()
+        columns = {column["name"]: column for column in inspect(db.engine).get_columns("contact_request")}
+        assert "taken_by_id" in columns
+        assert columns["consented_at"]["nullable"] is True
+        received = datetime.datetime(2026, 12, 2, 15, 0, tzinfo=datetime.UTC)
+        db.session.execute(
+            text(
+                "INSERT INTO staff (username, password_hash, is_admin, is_clinician, created_at)"
+                " VALUES ('desk', 'x', false, false, :at)"
+            ),
+            {"at": received},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO contact_request (reference, received_at, source, name, preferred_time, consented_at,"
+                " answers, level, level_rank, reasons, rules_version, status, status_changed_at, outcome,"
+                " taken_by_id) VALUES ('WXYZ-2345', :at, 'phone', '', 'any', NULL, '{}', 'emergency', 0, '[]',"
+                " '2026.11.1', 'closed', :at, 'emergency', (SELECT id FROM staff))"
+            ),
+            {"at": received},
+        )  # fmt: skip
+        db.session.commit()
+        with db.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+
+        flask_migrate.downgrade(revision=OUTCOME)
+        columns = {column["name"]: column for column in inspect(db.engine).get_columns("contact_request")}
+        assert "taken_by_id" not in columns
+        assert columns["consented_at"]["nullable"] is False
+        kept = db.session.scalar(text("SELECT consented_at FROM contact_request WHERE reference = 'WXYZ-2345'"))
+        assert desk_as_utc(kept) == received  # the time it was recorded, so the column can be required again
+        db.session.remove()
+        db.engine.dispose()
+
+
+def desk_as_utc(at: datetime.datetime | str) -> datetime.datetime:
+    """Read a time SQLite gives back as text (or without its zone) as UTC."""
+    value = datetime.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)

@@ -86,3 +86,13 @@ def test_every_limit_names_its_methods_so_pages_read_with_get_skip_the_limiter(a
     declared = [limit for limits in manager._decorated_limits.values() for limit in limits]
     assert declared and all(limit.methods for limit in declared)
     assert not security.limiter.applies_to("GET")
+
+
+def test_a_flashed_message_is_shown_to_its_session_once_and_never_kept(app: Flask) -> None:
+    app.test_client().get("/questions/about-you")  # the page is kept
+    flashed = app.test_client()
+    with flashed.session_transaction() as session:
+        session["_flashes"] = [("message", "You were logged out")]
+    assert "You were logged out" in flashed.get("/questions/about-you").get_data(as_text=True)
+    assert "You were logged out" not in flashed.get("/questions/about-you").get_data(as_text=True)
+    assert "You were logged out" not in app.test_client().get("/questions/about-you").get_data(as_text=True)

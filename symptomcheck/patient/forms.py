@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from symptomcheck.records.contact_requests import Contact
 from symptomcheck.records.models import CONTACT_TIMES
 from symptomcheck.rules.questions import BY_ID, Question, disagreement
-from symptomcheck.web import display
+from symptomcheck.web import display, intake
 from symptomcheck.web.i18n import gettext, language, lazy_gettext
 
 PHONE_EXAMPLE = "202 555 0143"  # a number phonenumbers accepts: the hint must pass its own check
@@ -43,6 +43,16 @@ BOTH_TICKED = lazy_gettext(
 def translated(text: str) -> Any:
     """Return the text in the page's language when the page is made (an empty text stays empty)."""
     return lazy_gettext(text) if text else ""
+
+
+def label_of(question: Question) -> Any:
+    """Return a question's label, put in words when the page is made: the caller's words during a phone intake."""
+    return LazyString(intake.question_label, question.id)
+
+
+def hint_of(question: Question) -> Any:
+    """Return a question's hint the same way (a question with no hint has none in either wording)."""
+    return LazyString(intake.question_hint, question.id) if question.hint else ""
 
 
 @cache
@@ -62,10 +72,10 @@ class SingleChoice(RadioField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            translated(question.label),
+            label_of(question),
             choices=choices_of(question),
             validators=required(question),
-            description=translated(question.hint),
+            description=hint_of(question),
             **kwargs,
         )
         self.question = question
@@ -80,9 +90,9 @@ class MultiChoice(SelectMultipleField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            translated(question.label),
+            label_of(question),
             choices=choices_of(question),
-            description=translated(question.hint),
+            description=hint_of(question),
             **kwargs,
         )
         self.question = question
@@ -98,9 +108,9 @@ class WholeNumber(IntegerField):
 
     def __init__(self, question: Question, **kwargs: Any) -> None:
         super().__init__(
-            translated(question.label),
+            label_of(question),
             validators=required(question),
-            description=translated(question.hint),
+            description=hint_of(question),
             **kwargs,
         )
         self.question = question
@@ -310,6 +320,7 @@ class Page:
     slug: str
     title: LazyString
     form: type[QuestionPage]
+    caller_title: str  # the title during a phone intake (English, as the staff pages)
 
     @cached_property
     def answer_ids(self) -> tuple[str, ...]:
@@ -328,11 +339,11 @@ class Page:
 
 # Which questions are on which page, in the order they are asked: the questionnaire's own order, split in five.
 PAGES = (
-    Page("about-you", lazy_gettext("About you"), AboutYouPage),
-    Page("warning-signs", lazy_gettext("Warning signs"), SafetyPage),
-    Page("neck", lazy_gettext("Your neck and your headache"), NeckPage),
-    Page("headaches", lazy_gettext("How often and how bad"), HeadachePage),
-    Page("treatment", lazy_gettext("What you have tried"), TreatmentPage),
+    Page("about-you", lazy_gettext("About you"), AboutYouPage, "About the caller"),
+    Page("warning-signs", lazy_gettext("Warning signs"), SafetyPage, "The caller's warning signs"),
+    Page("neck", lazy_gettext("Your neck and your headache"), NeckPage, "The caller's neck and headache"),
+    Page("headaches", lazy_gettext("How often and how bad"), HeadachePage, "How often and how bad"),
+    Page("treatment", lazy_gettext("What you have tried"), TreatmentPage, "What the caller has tried"),
 )
 PAGE_BY_SLUG = {page.slug: page for page in PAGES}
 PAGE_BY_ANSWER = {answer_id: page for page in PAGES for answer_id in page.answer_ids}

@@ -10,19 +10,18 @@ import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from symptomcheck.patient import forms
+from symptomcheck.patient import call_time, forms
 from symptomcheck.patient.forms import PAGE_BY_ANSWER, PAGE_BY_SLUG, PAGES, Page
 from symptomcheck.records import contact_requests
 from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
-from symptomcheck.web import i18n, security
+from symptomcheck.web import i18n, intake, security
 from symptomcheck.web.display import EMERGENCY_LINE, NOT_ADVICE, answer_rows, current_rules, disclaimer, say
-from symptomcheck.web.forms import ButtonForm
+from symptomcheck.web.forms import ButtonForm, EmergencyCall
 from symptomcheck.web.pagecache import frozen, shown_page
 from symptomcheck.web.security import limiter
 
@@ -93,6 +92,7 @@ def page_globals() -> dict[str, Any]:
         "emergency_line": say(EMERGENCY_LINE),
         "say": say,
         "phone_intake": phone_intake(),
+        "intake_form": ButtonForm(formdata=None) if phone_intake() else None,  # "End the call" in the banner
         "language": i18n.language(),
         "languages": i18n.LANGUAGES,
     }
@@ -155,7 +155,10 @@ def page_of_this_site(path: str) -> str | None:
 def start_again() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    session.clear()
+    if phone_intake():
+        intake.start()  # a new caller's answers; the staff member stays logged in
+    else:
+        session.clear()
     return redirect(url_for(".question", slug=PAGES[0].slug))
 
 
@@ -166,7 +169,7 @@ def first_question() -> Response:
 
 
 @bp.route("/questions/<slug>", methods=["GET", "POST"])
-@limiter.limit(security.ANSWER_PAGES, methods=["POST"])
+@limiter.limit(security.ANSWER_PAGES, methods=["POST"], exempt_when=security.staff_on_a_call)
 def question(slug: str) -> str | Response:
     page = PAGE_BY_SLUG.get(slug) or abort(404)
     answers = session_answers()
@@ -202,7 +205,7 @@ def question(slug: str) -> str | Response:
 
 
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"], exempt_when=security.staff_on_a_call)
 def contact() -> str | Response:
     answers = session_answers()
     try:
@@ -216,20 +219,29 @@ def contact() -> str | Response:
         source = "phone" if phone_intake() else "web"
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
-        saved = contact_requests.create(outcome, answers, form.contact(), source)
+        saved = contact_requests.create(outcome, answers, form.contact(), source, taken_by_id=intake.staff_id())
         remember_sent(saved.reference, answers)
         if source == "phone":
-            session.pop("answers", None)
-            session.pop("intake", None)
+            intake.end()
             return redirect(url_for("staff.request_page", reference=saved.reference))
+        session["sent_call"] = {
+            "at": call_time.clock().timestamp(),
+            "level": outcome.level.id,
+            "phone": bool(saved.phone),
+        }
         return redirect(url_for(".contact_sent"))
     return render_template(
-        "contact.html", form=form, result=outcome, retention_days=current_app.config["RETENTION_DAYS"]
+        "contact.html",
+        form=form,
+        result=outcome,
+        retention_days=current_app.config["RETENTION_DAYS"],
+        call=when_we_call(outcome.level.id, call_time.clock()),
+        act_now=outcome.level.rank <= 1,
     )
 
 
 @bp.post("/contact/update")
-@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])  # naming the method keeps GETs off the limiter
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"], exempt_when=security.staff_on_a_call)
 def send_update() -> Response:
     """Send changed answers to the clinic, linked to the request this browser sent before."""
     if not ButtonForm().validate_on_submit():
@@ -255,12 +267,27 @@ def contact_sent() -> str | Response:
     reference = session.get("sent_reference")
     if not reference:
         return redirect(url_for(".start"))
-    return render_template("contact_sent.html", reference=reference, start_again=ButtonForm())
+    sent = session.get("sent_call") or {}
+    level = sent.get("level", "")
+    known = {item.id: item for item in current_rules().levels}
+    at = datetime.datetime.fromtimestamp(sent.get("at", 0), datetime.UTC)
+    return render_template(
+        "contact_sent.html",
+        reference=reference,
+        start_again=ButtonForm(),
+        call=when_we_call(level, at, sent.get("phone", True)) if level in known else None,
+        act_now=level in known and known[level].rank <= 1,
+    )
+
+
+def when_we_call(level: str, at: datetime.datetime, phone: bool = True) -> call_time.CallTime | None:
+    """Say when the clinic will call about a request at this level sent at `at`, from the desk's hours."""
+    return call_time.call_time(level, at, current_app.extensions["desk_hours"], phone)
 
 
 def phone_intake() -> bool:
     """Say whether a signed-in staff member is filling in the questions for a caller."""
-    return bool(session.get("intake")) and current_user.is_authenticated
+    return intake.running()
 
 
 @bp.get("/check-answers")
@@ -294,6 +321,8 @@ def result() -> str | Response:
         start_again=ButtonForm(),
         warning_signs=PAGE_BY_ANSWER["red_flags"],
         learn_section=LEARN_SECTION.get(outcome.pattern.id if outcome.pattern else "", ""),
+        script=intake.script(outcome.level.id) if phone_intake() else [],
+        emergency_call=EmergencyCall(formdata=None) if phone_intake() else None,
     )
 
 
@@ -324,5 +353,5 @@ def reason_groups(outcome: Result) -> dict[str, list[dict[str, Any]]]:
 
 
 def gettext_label(answer_id: str) -> str:
-    """Return a question's words in the page's language."""
-    return i18n.gettext(BY_ID[answer_id].label)
+    """Return a question's words in the page's language (about the caller, during a phone intake)."""
+    return intake.question_label(answer_id)

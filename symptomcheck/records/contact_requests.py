@@ -47,12 +47,18 @@ class Contact:
 
 
 def create(
-    result: Result, answers: dict[str, Any], contact: Contact, source: str, updates: ContactRequest | None = None
+    result: Result,
+    answers: dict[str, Any],
+    contact: Contact,
+    source: str,
+    updates: ContactRequest | None = None,
+    taken_by_id: int | None = None,
 ) -> ContactRequest:
     """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
     for _ in range(5):
         request = ContactRequest(
             updates=updates,
+            taken_by_id=taken_by_id,
             reference=new_reference(),
             source=source,
             name=contact.name,
@@ -77,6 +83,49 @@ def create(
             continue
         if alerted and alerts.MailSettings.from_config(current_app.config).can_send:
             alerts.send_after_response()  # only then: otherwise it would take a second connection for nothing
+        return request
+    raise RuntimeError("could not draw an unused reference")
+
+
+EMERGENCY_OUTCOME = "emergency"
+
+
+def record_emergency_call(
+    result: Result, answers: dict[str, Any], caller_name: str, staff: Staff, note: str
+) -> ContactRequest:
+    """Store an emergency phone call, closed at once with the outcome "emergency" and a note of what was said."""
+    for _ in range(5):
+        at = now()
+        request = ContactRequest(
+            reference=new_reference(),
+            source="phone",
+            taken_by_id=staff.id,
+            name=caller_name,
+            phone=None,
+            email=None,
+            preferred_time="any",
+            language=page_language(),
+            consented_at=None,  # nothing was asked for: the record is of the advice given
+            answers=answers,
+            level=result.level.id,
+            level_rank=result.level.rank,
+            pattern=result.pattern.id if result.pattern else None,
+            reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
+            rules_version=result.rules_version,
+            received_at=at,
+            status="closed",
+            status_changed_at=at,
+            outcome=EMERGENCY_OUTCOME,
+            outcome_note=note,
+        )
+        request.events.append(RequestEvent(staff_id=staff.id, at=at, from_status="new", to_status="closed", note=note))
+        db.session.add(request)
+        audit(staff, "change", request.reference, "emergency call recorded", commit=False)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the random reference was taken: draw another
+            db.session.rollback()
+            continue
         return request
     raise RuntimeError("could not draw an unused reference")
 

@@ -111,7 +111,8 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     email: Mapped[str | None] = mapped_column(String(320))
     preferred_time: Mapped[str] = mapped_column(String(20))
     language: Mapped[str | None] = mapped_column(String(10))  # the pages' language when sent: "en" or "es"
-    consented_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    # None for an emergency phone call: the caller was told to call 911 and gave no details to keep.
+    consented_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     level: Mapped[str] = mapped_column(String(40))
     level_rank: Mapped[int] = mapped_column(Integer, index=True)
@@ -122,6 +123,9 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     status_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # who will call
     assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id])
+    # Who took the call, for a phone intake; None for a request sent online.
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    taken_by: Mapped[Staff | None] = relationship(foreign_keys=[taken_by_id])
     # The earlier request this one updates: the person changed their answers after sending them.
     updates_id: Mapped[int | None] = mapped_column(ForeignKey("contact_request.id"), index=True)
     updates: Mapped[ContactRequest | None] = relationship(remote_side=[id])

@@ -322,6 +322,67 @@ QUESTIONS: tuple[Question, ...] = (
 
 BY_ID: Mapping[str, Question] = {question.id: question for question in QUESTIONS}
 
+
+@dataclass(frozen=True)
+class CallerWords:
+    """A question as staff read it out on a phone intake: about "the caller", not "you"."""
+
+    label: str
+    hint: str = ""
+
+
+# The phone intake's words, one per question, in English only (staff pages are English); ids and values stay as above.
+FOR_CALLER: Mapping[str, CallerWords] = {
+    "age_band": CallerWords("How old is the caller?"),
+    "red_flags": CallerWords(
+        "Does the caller have any of these signs right now, or did they come with this headache?",
+        "Read each sign out. Select all the caller has. If none, select 'None of these' at the end.",
+    ),
+    "neck_origin": CallerWords(
+        "Does the caller's pain start in the neck and spread to the head?",
+        "It may spread to the back or the front of the head.",
+    ),
+    "headache_side": CallerWords("Which side of the caller's head hurts?"),
+    "movement_trigger": CallerWords("Does moving the neck bring on the caller's headache or make it worse?"),
+    "posture_trigger": CallerWords(
+        "Does staying in one position for a long time bring on the caller's headache?",
+        "For example, working at a computer, driving, or the way they sleep.",
+    ),
+    "neck_pressure_trigger": CallerWords(
+        "Does pressing on the neck or the base of the skull bring on the caller's usual headache?"
+    ),
+    "neck_stiffness": CallerWords("Is the caller's neck stiff, or harder to turn than it used to be?"),
+    "radiation": CallerWords("Does the caller's pain spread anywhere else?", TICK_ALL_OR_NONE),
+    "neck_injury_history": CallerWords(
+        "Did the caller hurt their neck more than 4 weeks ago?", "For example, whiplash from a car crash."
+    ),
+    "migraine_features": CallerWords(
+        "Do the caller's headaches come with any of these?",
+        TICK_ALL_OR_NONE,
+    ),
+    "duration": CallerWords("How long has the caller had these headaches?"),
+    "headache_days": CallerWords(
+        "In a typical month, on how many days does the caller have a headache?", "Enter a number from 0 to 31."
+    ),
+    "pain_intensity": CallerWords(
+        "How bad is the caller's pain at its worst, from 0 to 10?",
+        "0 means no pain. 10 means the worst pain they can imagine.",
+    ),
+    "impact": CallerWords(
+        "What do the caller's headaches get in the way of?",
+        TICK_ALL_OR_NONE,
+    ),
+    "treatments_tried": CallerWords(
+        "What has the caller tried for these headaches?",
+        TICK_ALL_OR_NONE,
+    ),
+    "treatment_result": CallerWords("Overall, how much did it help the caller?"),
+    "pain_relief_days": CallerWords(
+        "In a typical month, on how many days does the caller take pain pills?",
+        "Count all kinds of pain medicine. Enter a number from 0 to 31.",
+    ),
+}
+
 # Asked first and always required; the rest is required unless these two
 # already lead to the most urgent level.
 SCREENING_IDS: tuple[str, ...] = ("age_band", "red_flags")

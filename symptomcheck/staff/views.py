@@ -26,10 +26,11 @@ from symptomcheck.records.models import (
     Staff,
     now,
 )
+from symptomcheck.rules.engine import InvalidAnswers, assess_submission
 from symptomcheck.staff import forms
-from symptomcheck.web import rulebook, security
+from symptomcheck.web import intake, rulebook, security
 from symptomcheck.web.display import answer_rows, current_rules, say
-from symptomcheck.web.forms import ButtonForm
+from symptomcheck.web.forms import ButtonForm, EmergencyCall
 from symptomcheck.web.security import limiter, talisman
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -373,7 +374,42 @@ def start_intake() -> Response:
     """Start the questions on a caller's behalf; the result goes into the queue marked phone."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    session.pop("answers", None)
-    session.pop("sent_reference", None)
-    session["intake"] = True
+    intake.start()
     return redirect(url_for("check.first_question"))
+
+
+@bp.post("/intake/end")
+def end_intake() -> Response:
+    """End the call: the banner goes and the caller's answers leave the session; nothing is stored."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    intake.end()
+    flash("The phone intake has ended. Nothing was stored for this call.")
+    return redirect(url_for("staff.queue"))
+
+
+@bp.route("/intake/emergency", methods=["GET", "POST"])
+def record_emergency_call() -> str | Response | tuple[str, int]:
+    """Record that the caller was told to hang up and call the emergency number, as a closed request; end the intake."""
+    if not intake.running():
+        flash("No phone intake is running.")
+        return redirect(url_for("staff.queue"))
+    answers = dict(session.get("answers", {}))
+    try:
+        outcome = assess_submission(current_rules(), answers)
+    except InvalidAnswers:
+        return redirect(url_for("check.review"))
+    if outcome.level != current_rules().most_urgent:
+        return redirect(url_for("check.result"))
+    form = EmergencyCall()
+    if form.validate_on_submit():
+        saved = contact_requests.record_emergency_call(
+            outcome, answers, form.caller_name.data or "", current_user, intake.emergency_note()
+        )
+        intake.end()
+        flash(f"Emergency call recorded as {saved.reference} and closed. The phone intake has ended.")
+        return redirect(url_for("staff.request_page", reference=saved.reference))
+    page = render_template(
+        "staff/emergency_call.html", form=form, script=intake.script(outcome.level.id), level=outcome.level, say=say
+    )
+    return (page, 400) if form.is_submitted() else page

@@ -9,6 +9,7 @@ from flask import current_app
 
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, QUESTIONS, Kind
+from symptomcheck.web import intake
 from symptomcheck.web.i18n import N_, gettext, language
 
 # In English here, for the catalog; say() gives each in the page's language.
@@ -77,7 +78,7 @@ def answer_rows(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "id": question.id,
-            "question": gettext(question.label),
+            "question": intake.question_label(question.id),
             "answer": answer_text(question.id, answers[question.id]),
         }
         for question in QUESTIONS

@@ -31,8 +31,9 @@ def N_(text: str) -> str:  # noqa: N802 (the name pybabel looks for)
 
 def chosen_language() -> str:
     """Return the language picked with the switch, else the browser's best match, else English."""
-    if request.blueprint in {"staff", "api", "fhir"}:
-        return DEFAULT_LANGUAGE  # the front desk, the API and FHIR speak English, whatever the browser prefers
+    if request.blueprint in {"staff", "api", "fhir"} or session.get("intake"):
+        # The front desk (a phone intake too), the API and FHIR speak English, whatever the browser prefers.
+        return DEFAULT_LANGUAGE
     picked = session.get("language")
     if picked in LANGUAGES:
         return str(picked)

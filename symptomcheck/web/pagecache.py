@@ -7,7 +7,7 @@ two people with the same key get the same page, so no one's page can hold
 another person's data. The cache is bounded (least recently used pages go
 first), lives only in the worker's memory, one per app, and is not used at all while
 templates reload (debug or TEMPLATES_AUTO_RELOAD), so an edited template is
-never served stale.
+never served stale, nor for a page that has a one-time (flashed) message to show.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from threading import Lock
 
-from flask import current_app, g
+from flask import current_app, g, session
 
 from symptomcheck.web.forms import csrf_token
 
@@ -32,8 +32,8 @@ class PageCache:
 
     def page(self, key: Hashable, render: Callable[[], str]) -> str:
         """Return the page for KEY, rendering it with RENDER the first time; with this request's CSRF token."""
-        if current_app.jinja_env.auto_reload:
-            return render()
+        if current_app.jinja_env.auto_reload or "_flashes" in session:
+            return render()  # a message shown once (flash) belongs to this page view alone
         with self.lock:
             kept = self.pages.get(key)
             if kept is not None:
