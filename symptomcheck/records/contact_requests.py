@@ -20,6 +20,8 @@ from symptomcheck.records.models import (
     ATTEMPT_OUTCOMES,
     FINISHED,
     NEXT_STATUSES,
+    OUTCOMES,
+    VERDICTS,
     Alert,
     AuditEntry,
     ContactRequest,
@@ -180,14 +182,97 @@ def find(reference: str) -> ContactRequest | None:
     return db.session.scalar(select(ContactRequest).where(ContactRequest.reference == reference))
 
 
-def change_status(request: ContactRequest, staff: Staff, status: str, note: str | None) -> None:
-    """Move a request to one of its allowed next statuses, with an optional note."""
+# The messages of a finish or a verdict that does not add up; the staff forms show them as they are.
+OUTCOME_MISSING = "Select what came of the request before you mark it {status}."
+OUTCOME_NOTE_MISSING = (
+    "Enter a note on what came of it: whom it was booked with, where they were sent, or what was said."
+)
+VERDICT_LEVEL_MISSING = "Select the level you judge right."
+VERDICT_LEVEL_NOT_MORE_URGENT = "Select a level more urgent than the suggested one, or change the verdict."
+VERDICT_LEVEL_NOT_LESS_URGENT = "Select a level less urgent than the suggested one, or change the verdict."
+VERDICT_LEVEL_WITH_RIGHT = "Leave the level blank when the suggested level was right."
+VERDICT_NOTE_MISSING = "Enter a note on why the level should have been different."
+
+
+class WorkflowError(ValueError):
+    """A change the workflow refuses, with the message and the form field it belongs to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def change_status(
+    request: ContactRequest,
+    staff: Staff,
+    status: str,
+    note: str | None,
+    outcome: str | None = None,
+    outcome_note: str | None = None,
+) -> None:
+    """Move a request to one of its allowed next statuses; a finished one needs what came of it, with a note."""
     if status not in NEXT_STATUSES[request.status]:
         raise ValueError(f"cannot go from {request.status} to {status}")
-    request.events.append(RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note))
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    if status in FINISHED:
+        outcome = outcome or request.outcome
+        outcome_note = outcome_note or (request.outcome_note if outcome == request.outcome else None)
+        if outcome is None:
+            raise WorkflowError("outcome", OUTCOME_MISSING.format(status=status))
+        if not outcome_note:
+            raise WorkflowError("outcome_note", OUTCOME_NOTE_MISSING)
+    event = RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note)
+    detail = f"status {status}"
+    if outcome and (outcome, outcome_note) != (request.outcome, request.outcome_note):
+        request.outcome, request.outcome_note = outcome, outcome_note
+        event.outcome = outcome
+        detail += ", outcome recorded"  # not which: the audit log holds no health data
+    request.events.append(event)
     request.status = status
     request.status_changed_at = now()
-    audit(staff, "change", request.reference, f"status {status}", commit=False)
+    audit(staff, "change", request.reference, detail, commit=False)
+    db.session.commit()
+
+
+def check_verdict(verdict: str, level_rank: int, judged_rank: int | None) -> WorkflowError | None:
+    """Return why a verdict and the level judged right disagree (a lower rank is more urgent), or None."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict}")
+    if verdict == "right":
+        return None if judged_rank is None else WorkflowError("verdict_level", VERDICT_LEVEL_WITH_RIGHT)
+    if judged_rank is None:
+        return WorkflowError("verdict_level", VERDICT_LEVEL_MISSING)
+    if verdict == "more_urgent" and judged_rank >= level_rank:
+        return WorkflowError("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT)
+    if verdict == "less_urgent" and judged_rank <= level_rank:
+        return WorkflowError("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT)
+    return None
+
+
+def record_verdict(
+    request: ContactRequest,
+    clinician: Staff,
+    verdict: str,
+    judged_level: str | None,
+    note: str | None,
+    level_ranks: dict[str, int],
+) -> None:
+    """Record a clinician's verdict on the suggested level, and the level they judge right when it was not."""
+    if not clinician.is_clinician:
+        raise PermissionError("only a clinician records a verdict")
+    if judged_level is not None and judged_level not in level_ranks:
+        raise ValueError(f"unknown level {judged_level}")
+    judged_rank = level_ranks[judged_level] if judged_level else None
+    if problem := check_verdict(verdict, request.level_rank, judged_rank):
+        raise problem
+    if verdict != "right" and not note:
+        raise WorkflowError("verdict_note", VERDICT_NOTE_MISSING)
+    request.verdict, request.verdict_level, request.verdict_note = verdict, judged_level, note
+    request.verdict_by_id, request.verdict_at = clinician.id, now()
+    request.events.append(RequestEvent(staff_id=clinician.id, verdict=verdict, note=note))
+    audit(clinician, "change", request.reference, "verdict recorded", commit=False)
     db.session.commit()
 
 
