@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from symptomcheck.records import alerts, desk
@@ -136,6 +136,7 @@ class QueueItem:
     overdue: bool
     waited: str
     failed_calls: int
+    duplicates: tuple[Duplicate, ...] = ()
 
 
 def with_targets(
@@ -143,14 +144,96 @@ def with_targets(
 ) -> list[QueueItem]:
     """Return the requests with their due times, in the order given or with the overdue ones first (most late first)."""
     items = []
+    requests = list(requests)
+    duplicates = possible_duplicates(requests)
     for request in requests:
         due = desk.due_at(request.received_at, request.level, hours)
         overdue = desk.is_overdue(due, request.status, at)
-        items.append(QueueItem(request, due, overdue, desk.waited(request.received_at, at), failed_attempts(request)))
+        waited = desk.waited(request.received_at, at)
+        items.append(QueueItem(request, due, overdue, waited, failed_attempts(request), duplicates.get(request.id, ())))
     if overdue_first:
         late = sorted((item for item in items if item.overdue), key=lambda item: item.due or at)
         items = late + [item for item in items if not item.overdue]
     return items
+
+
+DUPLICATE_WINDOW = datetime.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Another request that may be from the same person, and what they share."""
+
+    request: ContactRequest
+    same_phone: bool
+    same_email: bool
+
+    @property
+    def shared(self) -> str:
+        return " and ".join(what for what, same in (("phone", self.same_phone), ("email", self.same_email)) if same)
+
+
+def possible_duplicates(requests: Iterable[ContactRequest]) -> dict[int, tuple[Duplicate, ...]]:
+    """Return, for each request, the others with the same phone number or email within 7 days, oldest first.
+
+    Phone numbers are stored as E.164 (the forms normalise them with phonenumbers), so equal numbers are equal
+    text; emails are compared without case. A merged request, and the request an update changes, are left out.
+    """
+    wanted = [request for request in requests if request.merged_into_id is None and (request.phone or request.email)]
+    if not wanted:
+        return {}
+    phones = {request.phone for request in wanted if request.phone}
+    emails = {request.email.lower() for request in wanted if request.email}
+    times = [desk.as_utc(request.received_at) for request in wanted]
+    candidates = list(
+        db.session.scalars(
+            select(ContactRequest)
+            .where(
+                ContactRequest.merged_into_id.is_(None),
+                or_(ContactRequest.phone.in_(phones), func.lower(ContactRequest.email).in_(emails)),
+                ContactRequest.received_at >= min(times) - DUPLICATE_WINDOW,
+                ContactRequest.received_at <= max(times) + DUPLICATE_WINDOW,
+            )
+            .order_by(ContactRequest.received_at)
+        )
+    )
+    found: dict[int, tuple[Duplicate, ...]] = {}
+    for request in wanted:
+        others = []
+        for other in candidates:
+            if other.id == request.id or request.id == other.updates_id or other.id == request.updates_id:
+                continue
+            if abs(desk.as_utc(other.received_at) - desk.as_utc(request.received_at)) > DUPLICATE_WINDOW:
+                continue
+            same_phone = bool(request.phone) and other.phone == request.phone
+            same_email = bool(request.email and other.email) and other.email.lower() == request.email.lower()
+            if same_phone or same_email:
+                others.append(Duplicate(other, same_phone, same_email))
+        if others:
+            found[request.id] = tuple(others)
+    return found
+
+
+def merge(duplicate: ContactRequest, kept: ContactRequest, staff: Staff) -> None:
+    """Close a possible duplicate with a link to the request kept; both histories say so."""
+    if kept.reference not in {
+        other.request.reference for other in possible_duplicates([duplicate]).get(duplicate.id, ())
+    }:
+        raise ValueError(f"{duplicate.reference} is not a possible duplicate of {kept.reference}")
+    duplicate.events.append(
+        RequestEvent(
+            staff_id=staff.id,
+            from_status=duplicate.status if duplicate.status != "closed" else None,
+            to_status="closed" if duplicate.status != "closed" else None,
+            note=f"Merged into {kept.reference}.",
+        )
+    )
+    duplicate.status = "closed"
+    duplicate.status_changed_at = now()
+    duplicate.merged_into_id = kept.id
+    kept.events.append(RequestEvent(staff_id=staff.id, note=f"{duplicate.reference} was merged into this request."))
+    audit(staff, "merge", duplicate.reference, f"merged into {kept.reference}", commit=False)
+    db.session.commit()
 
 
 def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: int = 1) -> tuple[int, int]:
@@ -350,6 +433,9 @@ def purge(older_than: datetime.timedelta) -> int:
     )
     ids = list(db.session.scalars(old))
     if ids:
+        # A request merged into a purged one stays, without the link (SQLite does not apply ON DELETE SET NULL).
+        merged = update(ContactRequest).where(ContactRequest.merged_into_id.in_(ids)).values(merged_into_id=None)
+        db.session.execute(merged)
         db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
         db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))

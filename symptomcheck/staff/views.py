@@ -266,6 +266,8 @@ def render_request(
         attempt_outcomes=ATTEMPT_OUTCOMES,
         failed_attempts=contact_requests.failed_attempts(found),
         failed_attempts_notice=FAILED_ATTEMPTS_NOTICE,
+        duplicates=contact_requests.possible_duplicates([found]).get(found.id, ()),
+        merge_form=forms.MergePage(formdata=None),
         say=say,
         due=due,
         overdue=desk.is_overdue(due, found.status, now()),
@@ -337,6 +339,23 @@ def record_verdict(reference: str) -> Response | str:
         return render_request(found, clinician_form=form)
     flash(f"Verdict recorded: {VERDICTS[form.verdict.data]}.")
     return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/merge")
+def merge(reference: str) -> Response:
+    """Merge this request into the possible duplicate kept: this one is closed, with a link to the other."""
+    found = find_or_404(reference)
+    form = forms.MergePage()
+    if not form.validate_on_submit():
+        abort(400)
+    kept = find_or_404(form.kept.data)
+    try:
+        contact_requests.merge(found, kept, current_user)
+    except ValueError:
+        flash(f"{reference} is not a possible duplicate of {kept.reference}, so it was not merged.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    flash(f"{reference} was merged into {kept.reference} and closed.")
+    return redirect(url_for("staff.request_page", reference=kept.reference))
 
 
 @bp.post("/requests/<reference>/claim")
