@@ -452,9 +452,16 @@ def stored_request_answers() -> list[tuple[str, dict[str, Any]]]:
 
 def as_record(request: ContactRequest) -> Record:
     """Return what the exports show of a stored request, as plain values."""
+    taken_by = getattr(request, "taken_by", None)  # the phone intake's staff member, once the intake records one
     return Record(
         request.reference, request.received_at, request.source, request.status, request.level, request.pattern,
         request.rules_version, request.name, request.phone, request.email, request.preferred_time, request.answers,
+        reasons=tuple(request.reasons), language=request.language, status_changed_at=request.status_changed_at,
+        outcome=request.outcome, outcome_note=request.outcome_note, verdict=request.verdict,
+        verdict_level=request.verdict_level, verdict_note=request.verdict_note,
+        verdict_by=request.verdict_by.username if request.verdict_by else None, verdict_at=request.verdict_at,
+        merged_into=request.merged_into.reference if request.merged_into else None,
+        taken_by=taken_by.username if isinstance(taken_by, Staff) else None,
     )  # fmt: skip
 
 

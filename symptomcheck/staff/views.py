@@ -424,7 +424,7 @@ def export_fhir(reference: str) -> Response:
 def export_csv() -> Response:
     filters = queue_filters()
     found = filters.requests()
-    body = exports.requests_csv([contact_requests.as_record(item) for item in found])
+    body = exports.requests_csv([contact_requests.as_record(item) for item in found], desk_hours().zone)
     detail = f"CSV of {len(found)} requests (status {filters.status}, level {filters.level or 'any'})"
     if filters.search:
         detail += ", searched"  # not what was searched: it may be a name or a phone number
