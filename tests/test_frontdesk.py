@@ -283,7 +283,7 @@ def test_fhir_questionnaire_and_response_are_valid_r4(storage_app: Flask, staff_
     assert {item.type for item in resource.item} == {"choice", "integer"}
     red_flags = next(item for item in resource.item if item.linkId == "red_flags")
     assert red_flags.repeats is True
-    assert [option.valueCoding.code for option in red_flags.answerOption] == list(BY_ID["red_flags"].values)
+    assert [option.valueCoding.code for option in red_flags.answerOption] == [*BY_ID["red_flags"].values, "none"]
 
     send_request(storage_app, {**COMPLETE, "radiation": ["arm", "shoulder_upper_back"]})
     reference = stored(storage_app)[0].reference
@@ -294,7 +294,7 @@ def test_fhir_questionnaire_and_response_are_valid_r4(storage_app: Flask, staff_
     assert response.questionnaire.endswith("/fhir/Questionnaire/cervicogenic-headache-self-check")
     answers = {item.linkId: item.answer for item in response.item}
     assert list(answers) == list(BY_ID)
-    assert answers["red_flags"] is None  # "none of these": the item, with no answer
+    assert [answer.valueCoding.code for answer in answers["red_flags"]] == ["none"]  # ticked "None of these"
     assert [answer.valueCoding.code for answer in answers["radiation"]] == ["arm", "shoulder_upper_back"]
     assert answers["pain_intensity"][0].valueInteger == 5
     assert answers["age_band"][0].valueCoding.display == "18 to 49"

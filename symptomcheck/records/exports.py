@@ -9,9 +9,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
+from babel.support import Translations
 
 from symptomcheck.records.desk import LEVEL_WORDS, PATTERN_WORDS
 from symptomcheck.records.models import OUTCOMES, SOURCES, STATUSES, VERDICTS
@@ -151,52 +155,212 @@ def requests_csv(records: Iterable[Record], zone: datetime.tzinfo = datetime.UTC
 
 QUESTIONNAIRE_ID = "cervicogenic-headache-self-check"
 ANSWER_SYSTEM = f"urn:symptomcheck:{QUESTIONNAIRE_ID}"
+LEVEL_SYSTEM = "urn:symptomcheck:level"
+PATTERN_SYSTEM = "urn:symptomcheck:pattern"
+RULES_SYSTEM = "urn:symptomcheck:rules"
+OUTCOME_SYSTEM = "urn:symptomcheck:outcome"
+VERDICT_SYSTEM = "urn:symptomcheck:verdict"
+EXTENSION = "http://hl7.org/fhir/StructureDefinition"
+SUGGESTION_EXTENSION = f"{ANSWER_SYSTEM}:suggestion"  # on the response: its contained RiskAssessment
+OUTCOME_EXTENSION = f"{ANSWER_SYSTEM}:closing-outcome"
+# "None of these" on the warning signs: the code an empty list of signs is sent as.
+NONE_OF_THESE = "none"
+# Always required by the contract; the rest is required unless these two already lead to `emergency`, which
+# the Questionnaire cannot say (the rules decide it), so the rest is not marked required.
+ALWAYS_REQUIRED = ("age_band", "red_flags")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
-def questionnaire(url: str, version: str) -> dict[str, Any]:
-    """Return the Questionnaire resource: one item per answer id, linkId = the id."""
+@cache
+def spanish() -> NullTranslations:
+    """Return the Spanish catalog the patient pages use."""
+    return Translations.load(str(TRANSLATIONS), ["es"])
+
+
+def _translated(text: str) -> dict[str, Any]:
+    """Return a text's Spanish as a FHIR translation extension, for the `_text` or `_display` beside it."""
+    return {
+        "extension": [
+            {
+                "url": f"{EXTENSION}/translation",
+                "extension": [
+                    {"url": "lang", "valueCode": "es"},
+                    {"url": "content", "valueString": spanish().gettext(text)},
+                ],
+            }
+        ]
+    }
+
+
+def _coding(question: Question, code: str) -> dict[str, Any]:
+    label = "None of these" if code == NONE_OF_THESE else question.choice_label(code)
+    return {"system": ANSWER_SYSTEM, "code": code, "display": label}
+
+
+def questionnaire(url: str, version: str, signed: bool = False) -> dict[str, Any]:
+    """Return the Questionnaire resource: one item per answer id, linkId = the id; draft until the rules are signed."""
     return {
         "resourceType": "Questionnaire",
         "id": QUESTIONNAIRE_ID,
         "url": url,
         "version": version,
         "name": "CervicogenicHeadacheSelfCheck",
-        "title": "Headache and neck pain self-check",
-        "status": "active",
+        "title": "Headache self-check",
+        "_title": _translated("Headache self-check"),
+        "status": "active" if signed else "draft",
         "subjectType": ["Patient"],
+        "description": "age_band and red_flags are always required. Every other question is required too, unless "
+        "those two already lead to the emergency level (the form stops there); a multi-choice question other than "
+        "red_flags may be left empty.",
         "item": [_item(question) for question in QUESTIONS],
     }
 
 
-def _item(question: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"linkId": question.id, "text": question.label, "required": True}
+def _item(question: Question) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "linkId": question.id,
+        "text": question.label,
+        "_text": _translated(question.label),
+        "required": question.id in ALWAYS_REQUIRED,
+    }
     if question.kind is Kind.INTEGER:
         item["type"] = "integer"
+        item["extension"] = [
+            {"url": f"{EXTENSION}/minValue", "valueInteger": question.minimum},
+            {"url": f"{EXTENSION}/maxValue", "valueInteger": question.maximum},
+        ]
         return item
     item["type"] = "choice"
-    item["repeats"] = question.kind is Kind.MULTI
-    item["answerOption"] = [
-        {"valueCoding": {"system": ANSWER_SYSTEM, "code": choice.value, "display": choice.label}}
-        for choice in question.choices
-    ]
+    if question.kind is Kind.MULTI:
+        item["repeats"] = True
+    codes = [*question.values, *([NONE_OF_THESE] if question.explicit_none else [])]
+    item["answerOption"] = []
+    for code in codes:
+        coding = _coding(question, code)
+        option: dict[str, Any] = {"valueCoding": {**coding, "_display": _translated(coding["display"])}}
+        if code == NONE_OF_THESE:  # ticking it clears the others
+            option["extension"] = [{"url": f"{EXTENSION}/questionnaire-optionExclusive", "valueBoolean": True}]
+        item["answerOption"].append(option)
     return item
 
 
 def questionnaire_response(request: Record, questionnaire_url: str) -> dict[str, Any]:
-    """Return a stored request's answers as a completed QuestionnaireResponse."""
-    return {
+    """Return a stored request as a completed QuestionnaireResponse, with its suggestion, closing and verdict.
+
+    The person is a contained Patient (the subject and the source); the author is the person online, or the staff
+    member who took a phone intake. The suggestion is a contained RiskAssessment, as is a clinician's verdict.
+    """
+    authored = as_utc(request.received_at).isoformat()
+    contained: list[dict[str, Any]] = [_patient(request), _suggestion(request, authored)]
+    author = {"reference": "#patient"}
+    if request.source == "phone":
+        contained.append(_practitioner("taker", request.taken_by or "front desk"))
+        author = {"reference": "#taker"}
+    if request.verdict:
+        contained.append(_practitioner("clinician", request.verdict_by or "clinician"))
+        contained.append(_verdict(request))
+    response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": request.reference.replace("-", ""),
+        "contained": contained,
+        "extension": [{"url": SUGGESTION_EXTENSION, "valueReference": {"reference": "#suggestion"}}],
         "identifier": {"system": f"{ANSWER_SYSTEM}:reference", "value": request.reference},
         "questionnaire": questionnaire_url,
         "status": "completed",
-        "authored": as_utc(request.received_at).isoformat(),
+        "subject": {"reference": "#patient", "display": request.name},
+        "authored": authored,
+        "author": author,
+        "source": {"reference": "#patient"},
         "item": [
             _answered(question, request.answers[question.id])
             for question in QUESTIONS
             if question.id in request.answers
         ],
     }
+    if request.verdict:
+        response["extension"].append({"url": f"{ANSWER_SYSTEM}:verdict", "valueReference": {"reference": "#verdict"}})
+    if request.outcome:
+        response["extension"].append(
+            {
+                "url": OUTCOME_EXTENSION,
+                "extension": [
+                    {"url": "outcome", "valueCoding": {"system": OUTCOME_SYSTEM, "code": request.outcome,
+                                                       "display": OUTCOMES.get(request.outcome, request.outcome)}},
+                    *([{"url": "note", "valueString": request.outcome_note}] if request.outcome_note else []),
+                ],
+            }
+        )  # fmt: skip
+    return response
+
+
+def _patient(request: Record) -> dict[str, Any]:
+    telecom = [{"system": "phone", "value": request.phone}] if request.phone else []
+    telecom += [{"system": "email", "value": request.email}] if request.email else []
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": "patient", "name": [{"text": request.name}]}
+    if telecom:
+        patient["telecom"] = telecom
+    if request.language:
+        patient["communication"] = [
+            {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": request.language}]}, "preferred": True}
+        ]
+    return patient
+
+
+def _practitioner(id: str, username: str) -> dict[str, Any]:
+    return {"resourceType": "Practitioner", "id": id, "name": [{"text": username}]}
+
+
+def _level(level: str) -> dict[str, Any]:
+    return {"coding": [{"system": LEVEL_SYSTEM, "code": level, "display": LEVEL_WORDS.get(level, level)}]}
+
+
+def _suggestion(request: Record, authored: str) -> dict[str, Any]:
+    """Return the suggestion as a RiskAssessment: the level, the pattern, each reason, and the rule version."""
+    prediction: dict[str, Any] = {"qualitativeRisk": _level(request.level)}
+    if request.pattern:
+        prediction["outcome"] = {
+            "coding": [{"system": PATTERN_SYSTEM, "code": request.pattern,
+                        "display": PATTERN_WORDS.get(request.pattern, request.pattern)}]
+        }  # fmt: skip
+    if request.reasons:
+        prediction["rationale"] = " ".join(reason["text"] for reason in request.reasons)
+    assessment: dict[str, Any] = {
+        "resourceType": "RiskAssessment",
+        "id": "suggestion",
+        "status": "final",
+        "method": {
+            "coding": [{"system": RULES_SYSTEM, "code": QUESTIONNAIRE_ID, "version": request.rules_version}],
+            "text": f"symptomcheck rules, version {request.rules_version}",
+        },
+        "subject": {"reference": "#patient"},
+        "occurrenceDateTime": authored,
+        "basis": [{"reference": "#"}],  # the response that contains it: the answers it was worked out from
+        "prediction": [prediction],
+    }
+    if request.reasons:
+        assessment["note"] = [{"text": f"{reason['text']} (rule {reason['rule']})"} for reason in request.reasons]
+    return assessment
+
+
+def _verdict(request: Record) -> dict[str, Any]:
+    """Return a clinician's verdict on the suggestion as a RiskAssessment of its own, on the level they judge right."""
+    verdict = request.verdict or ""
+    assessment: dict[str, Any] = {
+        "resourceType": "RiskAssessment",
+        "id": "verdict",
+        "status": "final",
+        "parent": {"reference": "#suggestion"},
+        "code": {"coding": [{"system": VERDICT_SYSTEM, "code": verdict, "display": VERDICTS.get(verdict, verdict)}]},
+        "subject": {"reference": "#patient"},
+        "performer": {"reference": "#clinician"},
+        "basis": [{"reference": "#"}],
+        "prediction": [{"qualitativeRisk": _level(request.verdict_level or request.level)}],
+    }
+    if request.verdict_at:
+        assessment["occurrenceDateTime"] = as_utc(request.verdict_at).isoformat()
+    if request.verdict_note:
+        assessment["note"] = [{"text": request.verdict_note}]
+    return assessment
 
 
 def as_utc(moment: datetime.datetime) -> datetime.datetime:
@@ -204,15 +368,14 @@ def as_utc(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-def _answered(question: Any, value: Any) -> dict[str, Any]:
+def _answered(question: Question, value: Any) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": question.id, "text": question.label}
     if question.kind is Kind.INTEGER:
         item["answer"] = [{"valueInteger": value}]
         return item
     values = value if question.kind is Kind.MULTI else [value]
-    if values:  # an empty multi-choice answer ("none of these") has no answer entries
-        item["answer"] = [
-            {"valueCoding": {"system": ANSWER_SYSTEM, "code": code, "display": question.choice_label(code)}}
-            for code in values
-        ]
+    if not values and question.explicit_none:
+        values = [NONE_OF_THESE]  # ticked explicitly: the warning signs cannot be skipped
+    if values:  # another empty multi-choice answer has no answer entries
+        item["answer"] = [{"valueCoding": _coding(question, code)} for code in values]
     return item
