@@ -54,6 +54,7 @@ def test_a_finish_without_an_outcome_is_refused_and_keeps_what_was_typed(
     assert status == 200
     assert "There is a problem" in words
     assert "Select what came of the request before you mark it booked." in words
+    assert contact_requests.OUTCOME_NOTE_MISSING in words  # both at once
     page = check_page(desk_client.post(f"/staff/requests/{reference}/status").data)  # no token: refused as well
     assert page.title is not None and page.title.string.startswith("Error:")
     assert stored(storage_app)[0].status == "new"
@@ -118,6 +119,8 @@ def test_a_verdict_level_must_agree_with_the_verdict(storage_app: Flask) -> None
     clinician = make_clinician(storage_app)
     refused = [
         ({"verdict": "more_urgent", "verdict_note": "x"}, contact_requests.VERDICT_LEVEL_MISSING),
+        ({"verdict": "more_urgent"}, contact_requests.VERDICT_LEVEL_MISSING),
+        ({"verdict": "more_urgent"}, contact_requests.VERDICT_NOTE_MISSING),  # both at once
         ({"verdict": "more_urgent", "verdict_level": "routine", "verdict_note": "x"},
          contact_requests.VERDICT_LEVEL_NOT_MORE_URGENT),
         ({"verdict": "more_urgent", "verdict_level": "soon", "verdict_note": "x"},

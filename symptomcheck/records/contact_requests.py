@@ -302,10 +302,8 @@ def change_status(
     if status in FINISHED:
         outcome = outcome or request.outcome
         outcome_note = outcome_note or (request.outcome_note if outcome == request.outcome else None)
-        if outcome is None:
-            raise WorkflowError("outcome", OUTCOME_MISSING.format(status=status))
-        if not outcome_note:
-            raise WorkflowError("outcome_note", OUTCOME_NOTE_MISSING)
+        if problems := finish_problems(status, outcome, outcome_note):
+            raise problems[0]
     event = RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note)
     detail = f"status {status}"
     if outcome and (outcome, outcome_note) != (request.outcome, request.outcome_note):
@@ -319,19 +317,32 @@ def change_status(
     db.session.commit()
 
 
-def check_verdict(verdict: str, level_rank: int, judged_rank: int | None) -> WorkflowError | None:
-    """Return why a verdict and the level judged right disagree (a lower rank is more urgent), or None."""
+def finish_problems(status: str, outcome: str | None, outcome_note: str | None) -> list[WorkflowError]:
+    """Return what is missing to finish a request: what came of it, and a note on it."""
+    problems = []
+    if status in FINISHED and outcome is None:
+        problems.append(WorkflowError("outcome", OUTCOME_MISSING.format(status=status)))
+    if status in FINISHED and not outcome_note:
+        problems.append(WorkflowError("outcome_note", OUTCOME_NOTE_MISSING))
+    return problems
+
+
+def verdict_problems(verdict: str, level_rank: int, judged_rank: int | None, note: str | None) -> list[WorkflowError]:
+    """Return why a verdict, the level judged right (a lower rank is more urgent) and the note disagree."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict}")
     if verdict == "right":
-        return None if judged_rank is None else WorkflowError("verdict_level", VERDICT_LEVEL_WITH_RIGHT)
+        return [] if judged_rank is None else [WorkflowError("verdict_level", VERDICT_LEVEL_WITH_RIGHT)]
+    problems = []
     if judged_rank is None:
-        return WorkflowError("verdict_level", VERDICT_LEVEL_MISSING)
-    if verdict == "more_urgent" and judged_rank >= level_rank:
-        return WorkflowError("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT)
-    if verdict == "less_urgent" and judged_rank <= level_rank:
-        return WorkflowError("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT)
-    return None
+        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_MISSING))
+    elif verdict == "more_urgent" and judged_rank >= level_rank:
+        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT))
+    elif verdict == "less_urgent" and judged_rank <= level_rank:
+        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT))
+    if not note:
+        problems.append(WorkflowError("verdict_note", VERDICT_NOTE_MISSING))
+    return problems
 
 
 def record_verdict(
@@ -348,10 +359,8 @@ def record_verdict(
     if judged_level is not None and judged_level not in level_ranks:
         raise ValueError(f"unknown level {judged_level}")
     judged_rank = level_ranks[judged_level] if judged_level else None
-    if problem := check_verdict(verdict, request.level_rank, judged_rank):
-        raise problem
-    if verdict != "right" and not note:
-        raise WorkflowError("verdict_note", VERDICT_NOTE_MISSING)
+    if problems := verdict_problems(verdict, request.level_rank, judged_rank, note):
+        raise problems[0]
     request.verdict, request.verdict_level, request.verdict_note = verdict, judged_level, note
     request.verdict_by_id, request.verdict_at = clinician.id, now()
     request.events.append(RequestEvent(staff_id=clinician.id, verdict=verdict, note=note))

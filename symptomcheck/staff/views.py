@@ -303,8 +303,11 @@ def change_status(reference: str) -> Response | str:
             form.closing_outcome.data or None,
             optional_text(form.closing_note),
         )
-    except contact_requests.WorkflowError as problem:
-        getattr(form, STATUS_FIELDS[problem.field]).errors.append(problem.message)
+    except contact_requests.WorkflowError:
+        outcome = form.closing_outcome.data or found.outcome
+        note = optional_text(form.closing_note) or (found.outcome_note if outcome == found.outcome else None)
+        for problem in contact_requests.finish_problems(form.status.data, outcome, note):  # all of them at once
+            getattr(form, STATUS_FIELDS[problem.field]).errors.append(problem.message)
         return render_request(found, status_form=form)
     if not open_next:
         flash(f"Status changed to {STATUSES[form.status.data]}.")
@@ -334,8 +337,14 @@ def record_verdict(reference: str) -> Response | str:
             optional_text(form.verdict_note),
             level_ranks(),
         )
-    except contact_requests.WorkflowError as problem:
-        getattr(form, problem.field).errors.append(problem.message)
+    except contact_requests.WorkflowError:
+        judged = form.verdict_level.data
+        note = optional_text(form.verdict_note)
+        ranks = level_ranks()
+        for problem in contact_requests.verdict_problems(
+            form.verdict.data, found.level_rank, ranks[judged] if judged else None, note
+        ):
+            getattr(form, problem.field).errors.append(problem.message)
         return render_request(found, clinician_form=form)
     flash(f"Verdict recorded: {VERDICTS[form.verdict.data]}.")
     return redirect(url_for("staff.request_page", reference=reference))
