@@ -277,13 +277,20 @@ VERDICT_LEVEL_WITH_RIGHT = "Leave the level blank when the suggested level was r
 VERDICT_NOTE_MISSING = "Enter a note on why the level should have been different."
 
 
-class WorkflowError(ValueError):
-    """A change the workflow refuses, with the message and the form field it belongs to."""
+@dataclass(frozen=True)
+class FieldProblem:
+    """Why the workflow refuses a change, and the field of the form it belongs to."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    field: str
+    message: str
+
+
+class WorkflowError(ValueError):
+    """A change the workflow refuses, with every problem found."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(" ".join(problem.message for problem in problems))
+        self.problems = problems
 
 
 def change_status(
@@ -303,7 +310,7 @@ def change_status(
         outcome = outcome or request.outcome
         outcome_note = outcome_note or (request.outcome_note if outcome == request.outcome else None)
         if problems := finish_problems(status, outcome, outcome_note):
-            raise problems[0]
+            raise WorkflowError(problems)
     event = RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note)
     detail = f"status {status}"
     if outcome and (outcome, outcome_note) != (request.outcome, request.outcome_note):
@@ -317,31 +324,31 @@ def change_status(
     db.session.commit()
 
 
-def finish_problems(status: str, outcome: str | None, outcome_note: str | None) -> list[WorkflowError]:
+def finish_problems(status: str, outcome: str | None, outcome_note: str | None) -> list[FieldProblem]:
     """Return what is missing to finish a request: what came of it, and a note on it."""
     problems = []
     if status in FINISHED and outcome is None:
-        problems.append(WorkflowError("outcome", OUTCOME_MISSING.format(status=status)))
+        problems.append(FieldProblem("outcome", OUTCOME_MISSING.format(status=status)))
     if status in FINISHED and not outcome_note:
-        problems.append(WorkflowError("outcome_note", OUTCOME_NOTE_MISSING))
+        problems.append(FieldProblem("outcome_note", OUTCOME_NOTE_MISSING))
     return problems
 
 
-def verdict_problems(verdict: str, level_rank: int, judged_rank: int | None, note: str | None) -> list[WorkflowError]:
+def verdict_problems(verdict: str, level_rank: int, judged_rank: int | None, note: str | None) -> list[FieldProblem]:
     """Return why a verdict, the level judged right (a lower rank is more urgent) and the note disagree."""
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict}")
     if verdict == "right":
-        return [] if judged_rank is None else [WorkflowError("verdict_level", VERDICT_LEVEL_WITH_RIGHT)]
+        return [] if judged_rank is None else [FieldProblem("verdict_level", VERDICT_LEVEL_WITH_RIGHT)]
     problems = []
     if judged_rank is None:
-        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_MISSING))
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_MISSING))
     elif verdict == "more_urgent" and judged_rank >= level_rank:
-        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT))
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT))
     elif verdict == "less_urgent" and judged_rank <= level_rank:
-        problems.append(WorkflowError("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT))
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT))
     if not note:
-        problems.append(WorkflowError("verdict_note", VERDICT_NOTE_MISSING))
+        problems.append(FieldProblem("verdict_note", VERDICT_NOTE_MISSING))
     return problems
 
 
@@ -360,7 +367,7 @@ def record_verdict(
         raise ValueError(f"unknown level {judged_level}")
     judged_rank = level_ranks[judged_level] if judged_level else None
     if problems := verdict_problems(verdict, request.level_rank, judged_rank, note):
-        raise problems[0]
+        raise WorkflowError(problems)
     request.verdict, request.verdict_level, request.verdict_note = verdict, judged_level, note
     request.verdict_by_id, request.verdict_at = clinician.id, now()
     request.events.append(RequestEvent(staff_id=clinician.id, verdict=verdict, note=note))

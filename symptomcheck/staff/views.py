@@ -303,10 +303,8 @@ def change_status(reference: str) -> Response | str:
             form.closing_outcome.data or None,
             optional_text(form.closing_note),
         )
-    except contact_requests.WorkflowError:
-        outcome = form.closing_outcome.data or found.outcome
-        note = optional_text(form.closing_note) or (found.outcome_note if outcome == found.outcome else None)
-        for problem in contact_requests.finish_problems(form.status.data, outcome, note):  # all of them at once
+    except contact_requests.WorkflowError as refused:
+        for problem in refused.problems:
             getattr(form, STATUS_FIELDS[problem.field]).errors.append(problem.message)
         return render_request(found, status_form=form)
     if not open_next:
@@ -337,13 +335,8 @@ def record_verdict(reference: str) -> Response | str:
             optional_text(form.verdict_note),
             level_ranks(),
         )
-    except contact_requests.WorkflowError:
-        judged = form.verdict_level.data
-        note = optional_text(form.verdict_note)
-        ranks = level_ranks()
-        for problem in contact_requests.verdict_problems(
-            form.verdict.data, found.level_rank, ranks[judged] if judged else None, note
-        ):
+    except contact_requests.WorkflowError as refused:
+        for problem in refused.problems:
             getattr(form, problem.field).errors.append(problem.message)
         return render_request(found, clinician_form=form)
     flash(f"Verdict recorded: {VERDICTS[form.verdict.data]}.")
