@@ -39,6 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CLINIC_ABOUT_ES="",
         EMERGENCY_NUMBER="911",
         RULES_FILE=str(loader.PUBLISHED_RULES_FILE),  # SYMPTOMCHECK_RULES_FILE overrides it
+        # The SHA-256 on the release note the clinician signed; the FHIR Questionnaire is `draft` until it matches.
+        RULES_SIGNED_SHA256="",
         # A patient may leave a page open for hours: the CSRF token lives as
         # long as the browser session instead of expiring after an hour.
         WTF_CSRF_TIME_LIMIT=None,

@@ -145,7 +145,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """The app the live server runs: its own SQLite file, a desk account and an admin account.
+    """The app the live server runs: its own SQLite file, a desk account and an admin (and clinician) account.
 
     Rate limits are off: one module's journeys post far more than a person would in a
     minute, all from 127.0.0.1. test_security checks the limits.
@@ -161,7 +161,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     )
     with app.app_context():
         for name, password, admin in ((STAFF_NAME, STAFF_PASSWORD, False), (ADMIN_NAME, ADMIN_PASSWORD, True)):
-            staff = Staff(username=name, is_admin=admin)
+            staff = Staff(username=name, is_admin=admin, is_clinician=admin)  # the admin is the clinician
             staff.set_password(password)
             db.session.add(staff)
         db.session.commit()

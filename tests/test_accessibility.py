@@ -149,13 +149,33 @@ def staff_login(visit: Visit, wrong_password: bool = False) -> None:
 
 def staff_queue(visit: Visit) -> None:
     log_in(visit.page)
-    expect(visit.page.get_by_role("link", name=visit.reference)).to_be_visible()
+    expect(visit.page.get_by_role("link", name=visit.reference).first).to_be_visible()
 
 
 def staff_request(visit: Visit) -> None:
     log_in(visit.page)
-    visit.page.get_by_role("link", name=visit.reference).click()
+    visit.page.get_by_role("link", name=visit.reference).first.click()  # the row, or the duplicate flag: one page
     visit.heading(f"Request {visit.reference}")
+
+
+def staff_request_finish_errors(visit: Visit) -> None:
+    """A finish without what came of it: the page again with its error summary."""
+    staff_request(visit)
+    visit.page.get_by_label("Booked", exact=True).check()
+    visit.page.get_by_role("button", name="Save the status").click()
+    expect(visit.page.locator(".error-summary")).to_contain_text("Select what came of the request")
+
+
+def staff_request_clinician(visit: Visit, errors: bool = False) -> None:
+    """The request page as a clinician sees it, with the verdict form (and its errors)."""
+    log_in(visit.page, ADMIN_NAME, ADMIN_PASSWORD)
+    visit.page.goto(f"/staff/requests/{visit.reference}")
+    expect(visit.page.get_by_role("button", name="Record the verdict")).to_be_visible()
+    expect(visit.page.locator(".duplicates")).to_contain_text("Possible duplicate")
+    if errors:
+        visit.page.get_by_label("It should have been more urgent").check()
+        visit.page.get_by_role("button", name="Record the verdict").click()
+        expect(visit.page.locator(".error-summary")).to_contain_text("Select the level you judge right.")
 
 
 def staff_audit(visit: Visit) -> None:
@@ -203,6 +223,9 @@ STAFF_PAGES: dict[str, Callable[[Visit], None]] = {
     "staff-login-wrong-password": lambda visit: staff_login(visit, wrong_password=True),
     "staff-queue": staff_queue,
     "staff-request": staff_request,
+    "staff-request-finish-errors": staff_request_finish_errors,
+    "staff-request-clinician": staff_request_clinician,
+    "staff-request-verdict-errors": lambda visit: staff_request_clinician(visit, errors=True),
     "staff-audit": staff_audit,
     "phone-intake-start": phone_intake,
     "phone-intake-emergency": phone_intake_emergency,
@@ -219,9 +242,10 @@ def bring(visit: Visit, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def stored_reference(live_app: Flask, rules: RuleSet) -> str:
-    """A contact request in the queue, stored as the contact page stores one."""
+    """A contact request in the queue, stored as the contact page stores one, and a possible duplicate of it."""
     with live_app.app_context():
         contact = contact_requests.Contact("Ada Lovelace", "+12025550123", None, "afternoon")
+        contact_requests.create(assess(rules, COMPLETE), dict(COMPLETE), contact, "web")
         return contact_requests.create(assess(rules, COMPLETE), dict(COMPLETE), contact, "web").reference
 
 

@@ -26,6 +26,7 @@ UPDATES = "b7e1c0d4a2f5"  # a request may update an earlier one
 ASSIGNMENT = "9c4f1e2a7d30"
 OUTCOME = "c3d9a6f1e8b2"  # closing outcome, clinician's verdict, clinician role
 INTAKE = "a11b2c9e5f48"  # who took a phone intake's call; an emergency call record has no consent time
+MERGES = "a11d4e7f9c03"  # outcome and verdict in the history; merged duplicates
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -96,6 +97,7 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     scripts = ScriptDirectory(str(storage.MIGRATIONS))
     assert len(scripts.get_heads()) == 1  # one line of migrations, no branches to merge
     assert [script.revision for script in scripts.walk_revisions()] == [
+        MERGES,
         INTAKE,
         OUTCOME,
         UPDATES,

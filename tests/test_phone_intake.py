@@ -287,3 +287,20 @@ def test_start_again_during_an_intake_keeps_the_staff_member_logged_in(desk_clie
     assert "How old is the caller?" in page  # the intake goes on, for the next caller
     assert desk_client.get("/check-answers").location == f"/questions/{PAGES[0].slug}"
     assert desk_client.get("/staff/").status_code == 200
+
+
+def test_the_exports_name_who_took_the_call(storage_app: Flask, desk_client: FlaskClient) -> None:
+    import csv
+    import io
+    import json
+
+    desk = start_intake(desk_client)
+    desk.answer_all(URGENT)
+    desk.submit("/contact", {**CONTACT, "email": ""})
+    (row,) = requests_of(storage_app)
+    (record,) = csv.DictReader(io.StringIO(desk_client.get("/staff/export.csv").get_data(as_text=True)))
+    assert (record["reference"], record["source"], record["taken_by"]) == (row.reference, "phone", "frontdesk")
+    response = json.loads(desk_client.get(f"/staff/requests/{row.reference}/fhir").get_data(as_text=True))
+    taker = next(item for item in response["contained"] if item["id"] == "taker")
+    assert response["author"] == {"reference": "#taker"}
+    assert taker["resourceType"] == "Practitioner" and "frontdesk" in json.dumps(taker["name"])

@@ -114,10 +114,13 @@ def test_new_to_booked_and_save_and_open_the_next_request(storage_app: Flask, de
         db.session.execute(update(ContactRequest).where(ContactRequest.reference == third).values(received_at=older))
         db.session.commit()
 
-    assert post(desk_client, first, "status", {"status": "booked", "then": "next"}) == f"/staff/requests/{third}"
+    finish = {"closing_outcome": "booked", "closing_note": "Dr Lee, Tue 2 pm"}
+    assert post(desk_client, first, "status", {"status": "booked", "then": "next", **finish}) == (
+        f"/staff/requests/{third}"
+    )
     assert stored(storage_app)[0].status == "booked"
     assert f"Status of {first} changed to Booked." in page_text(desk_client, f"/staff/requests/{third}")
     assert post(desk_client, third, "status", {"status": "contacted", "then": "next"}) == f"/staff/requests/{second}"
-    assert post(desk_client, second, "status", {"status": "closed"}) == f"/staff/requests/{second}"  # stays
-    assert post(desk_client, third, "status", {"status": "closed", "then": "next"}) == "/staff/"
+    assert post(desk_client, second, "status", {"status": "closed", **finish}) == f"/staff/requests/{second}"  # stays
+    assert post(desk_client, third, "status", {"status": "closed", "then": "next", **finish}) == "/staff/"
     assert "There is no other open request." in page_text(desk_client, "/staff/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from symptomcheck.patient import openapi
@@ -13,7 +13,7 @@ from symptomcheck.records import exports
 from symptomcheck.rules.engine import Result, check_and_assess, stops_early
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, json_numbers_as_integers
-from symptomcheck.web import security
+from symptomcheck.web import rulebook, security
 from symptomcheck.web.display import current_rules, disclaimer, say
 from symptomcheck.web.security import limiter
 
@@ -88,7 +88,14 @@ def emergency_flags(loaded: RuleSet) -> list[list[str]]:
     return [[flag] for flag in singles] + pairs
 
 
+def rules_signed() -> bool:
+    """Say whether the rule file in use is the one the clinician signed: its SHA-256 is on the signed release note."""
+    signed = current_app.config["RULES_SIGNED_SHA256"].strip().lower()
+    return bool(signed) and signed == rulebook.file_digest(current_app.config["RULES_FILE"])
+
+
 @fhir_bp.get(f"/Questionnaire/{exports.QUESTIONNAIRE_ID}")
 def questionnaire() -> Response:
-    body = exports.questionnaire(url_for("fhir.questionnaire", _external=True), current_rules().version)
+    rules = current_rules()
+    body = exports.questionnaire(url_for("fhir.questionnaire", _external=True), rules.version, rules_signed())
     return Response(json.dumps(body, indent=2), mimetype="application/fhir+json")

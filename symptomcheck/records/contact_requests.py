@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from symptomcheck.records import alerts, desk
@@ -20,6 +20,8 @@ from symptomcheck.records.models import (
     ATTEMPT_OUTCOMES,
     FINISHED,
     NEXT_STATUSES,
+    OUTCOMES,
+    VERDICTS,
     Alert,
     AuditEntry,
     ContactRequest,
@@ -184,6 +186,7 @@ class QueueItem:
     overdue: bool
     waited: str
     failed_calls: int
+    duplicates: tuple[Duplicate, ...] = ()
 
 
 def with_targets(
@@ -191,14 +194,96 @@ def with_targets(
 ) -> list[QueueItem]:
     """Return the requests with their due times, in the order given or with the overdue ones first (most late first)."""
     items = []
+    requests = list(requests)
+    duplicates = possible_duplicates(requests)
     for request in requests:
         due = desk.due_at(request.received_at, request.level, hours)
         overdue = desk.is_overdue(due, request.status, at)
-        items.append(QueueItem(request, due, overdue, desk.waited(request.received_at, at), failed_attempts(request)))
+        waited = desk.waited(request.received_at, at)
+        items.append(QueueItem(request, due, overdue, waited, failed_attempts(request), duplicates.get(request.id, ())))
     if overdue_first:
         late = sorted((item for item in items if item.overdue), key=lambda item: item.due or at)
         items = late + [item for item in items if not item.overdue]
     return items
+
+
+DUPLICATE_WINDOW = datetime.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Another request that may be from the same person, and what they share."""
+
+    request: ContactRequest
+    same_phone: bool
+    same_email: bool
+
+    @property
+    def shared(self) -> str:
+        return " and ".join(what for what, same in (("phone", self.same_phone), ("email", self.same_email)) if same)
+
+
+def possible_duplicates(requests: Iterable[ContactRequest]) -> dict[int, tuple[Duplicate, ...]]:
+    """Return, for each request, the others with the same phone number or email within 7 days, oldest first.
+
+    Phone numbers are stored as E.164 (the forms normalise them with phonenumbers), so equal numbers are equal
+    text; emails are compared without case. A merged request, and the request an update changes, are left out.
+    """
+    wanted = [request for request in requests if request.merged_into_id is None and (request.phone or request.email)]
+    if not wanted:
+        return {}
+    phones = {request.phone for request in wanted if request.phone}
+    emails = {request.email.lower() for request in wanted if request.email}
+    times = [desk.as_utc(request.received_at) for request in wanted]
+    candidates = list(
+        db.session.scalars(
+            select(ContactRequest)
+            .where(
+                ContactRequest.merged_into_id.is_(None),
+                or_(ContactRequest.phone.in_(phones), func.lower(ContactRequest.email).in_(emails)),
+                ContactRequest.received_at >= min(times) - DUPLICATE_WINDOW,
+                ContactRequest.received_at <= max(times) + DUPLICATE_WINDOW,
+            )
+            .order_by(ContactRequest.received_at)
+        )
+    )
+    found: dict[int, tuple[Duplicate, ...]] = {}
+    for request in wanted:
+        others = []
+        for other in candidates:
+            if other.id == request.id or request.id == other.updates_id or other.id == request.updates_id:
+                continue
+            if abs(desk.as_utc(other.received_at) - desk.as_utc(request.received_at)) > DUPLICATE_WINDOW:
+                continue
+            same_phone = bool(request.phone) and other.phone == request.phone
+            same_email = bool(request.email and other.email) and other.email.lower() == request.email.lower()
+            if same_phone or same_email:
+                others.append(Duplicate(other, same_phone, same_email))
+        if others:
+            found[request.id] = tuple(others)
+    return found
+
+
+def merge(duplicate: ContactRequest, kept: ContactRequest, staff: Staff) -> None:
+    """Close a possible duplicate with a link to the request kept; both histories say so."""
+    if kept.reference not in {
+        other.request.reference for other in possible_duplicates([duplicate]).get(duplicate.id, ())
+    }:
+        raise ValueError(f"{duplicate.reference} is not a possible duplicate of {kept.reference}")
+    duplicate.events.append(
+        RequestEvent(
+            staff_id=staff.id,
+            from_status=duplicate.status if duplicate.status != "closed" else None,
+            to_status="closed" if duplicate.status != "closed" else None,
+            note=f"Merged into {kept.reference}.",
+        )
+    )
+    duplicate.status = "closed"
+    duplicate.status_changed_at = now()
+    duplicate.merged_into_id = kept.id
+    kept.events.append(RequestEvent(staff_id=staff.id, note=f"{duplicate.reference} was merged into this request."))
+    audit(staff, "merge", duplicate.reference, f"merged into {kept.reference}", commit=False)
+    db.session.commit()
 
 
 def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: int = 1) -> tuple[int, int]:
@@ -230,14 +315,113 @@ def find(reference: str) -> ContactRequest | None:
     return db.session.scalar(select(ContactRequest).where(ContactRequest.reference == reference))
 
 
-def change_status(request: ContactRequest, staff: Staff, status: str, note: str | None) -> None:
-    """Move a request to one of its allowed next statuses, with an optional note."""
+# The messages of a finish or a verdict that does not add up; the staff forms show them as they are.
+OUTCOME_MISSING = "Select what came of the request before you mark it {status}."
+OUTCOME_NOTE_MISSING = (
+    "Enter a note on what came of it: whom it was booked with, where they were sent, or what was said."
+)
+VERDICT_LEVEL_MISSING = "Select the level you judge right."
+VERDICT_LEVEL_NOT_MORE_URGENT = "Select a level more urgent than the suggested one, or change the verdict."
+VERDICT_LEVEL_NOT_LESS_URGENT = "Select a level less urgent than the suggested one, or change the verdict."
+VERDICT_LEVEL_WITH_RIGHT = "Leave the level blank when the suggested level was right."
+VERDICT_NOTE_MISSING = "Enter a note on why the level should have been different."
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Why the workflow refuses a change, and the field of the form it belongs to."""
+
+    field: str
+    message: str
+
+
+class WorkflowError(ValueError):
+    """A change the workflow refuses, with every problem found."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(" ".join(problem.message for problem in problems))
+        self.problems = problems
+
+
+def change_status(
+    request: ContactRequest,
+    staff: Staff,
+    status: str,
+    note: str | None,
+    outcome: str | None = None,
+    outcome_note: str | None = None,
+) -> None:
+    """Move a request to one of its allowed next statuses; a finished one needs what came of it, with a note."""
     if status not in NEXT_STATUSES[request.status]:
         raise ValueError(f"cannot go from {request.status} to {status}")
-    request.events.append(RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note))
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome}")
+    if status in FINISHED:
+        outcome = outcome or request.outcome
+        outcome_note = outcome_note or (request.outcome_note if outcome == request.outcome else None)
+        if problems := finish_problems(status, outcome, outcome_note):
+            raise WorkflowError(problems)
+    event = RequestEvent(staff_id=staff.id, from_status=request.status, to_status=status, note=note)
+    detail = f"status {status}"
+    if outcome and (outcome, outcome_note) != (request.outcome, request.outcome_note):
+        request.outcome, request.outcome_note = outcome, outcome_note
+        event.outcome = outcome
+        detail += ", outcome recorded"  # not which: the audit log holds no health data
+    request.events.append(event)
     request.status = status
     request.status_changed_at = now()
-    audit(staff, "change", request.reference, f"status {status}", commit=False)
+    audit(staff, "change", request.reference, detail, commit=False)
+    db.session.commit()
+
+
+def finish_problems(status: str, outcome: str | None, outcome_note: str | None) -> list[FieldProblem]:
+    """Return what is missing to finish a request: what came of it, and a note on it."""
+    problems = []
+    if status in FINISHED and outcome is None:
+        problems.append(FieldProblem("outcome", OUTCOME_MISSING.format(status=status)))
+    if status in FINISHED and not outcome_note:
+        problems.append(FieldProblem("outcome_note", OUTCOME_NOTE_MISSING))
+    return problems
+
+
+def verdict_problems(verdict: str, level_rank: int, judged_rank: int | None, note: str | None) -> list[FieldProblem]:
+    """Return why a verdict, the level judged right (a lower rank is more urgent) and the note disagree."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict}")
+    if verdict == "right":
+        return [] if judged_rank is None else [FieldProblem("verdict_level", VERDICT_LEVEL_WITH_RIGHT)]
+    problems = []
+    if judged_rank is None:
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_MISSING))
+    elif verdict == "more_urgent" and judged_rank >= level_rank:
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_NOT_MORE_URGENT))
+    elif verdict == "less_urgent" and judged_rank <= level_rank:
+        problems.append(FieldProblem("verdict_level", VERDICT_LEVEL_NOT_LESS_URGENT))
+    if not note:
+        problems.append(FieldProblem("verdict_note", VERDICT_NOTE_MISSING))
+    return problems
+
+
+def record_verdict(
+    request: ContactRequest,
+    clinician: Staff,
+    verdict: str,
+    judged_level: str | None,
+    note: str | None,
+    level_ranks: dict[str, int],
+) -> None:
+    """Record a clinician's verdict on the suggested level, and the level they judge right when it was not."""
+    if not clinician.is_clinician:
+        raise PermissionError("only a clinician records a verdict")
+    if judged_level is not None and judged_level not in level_ranks:
+        raise ValueError(f"unknown level {judged_level}")
+    judged_rank = level_ranks[judged_level] if judged_level else None
+    if problems := verdict_problems(verdict, request.level_rank, judged_rank, note):
+        raise WorkflowError(problems)
+    request.verdict, request.verdict_level, request.verdict_note = verdict, judged_level, note
+    request.verdict_by_id, request.verdict_at = clinician.id, now()
+    request.events.append(RequestEvent(staff_id=clinician.id, verdict=verdict, note=note))
+    audit(clinician, "change", request.reference, "verdict recorded", commit=False)
     db.session.commit()
 
 
@@ -315,6 +499,9 @@ def purge(older_than: datetime.timedelta) -> int:
     )
     ids = list(db.session.scalars(old))
     if ids:
+        # A request merged into a purged one stays, without the link (SQLite does not apply ON DELETE SET NULL).
+        merged = update(ContactRequest).where(ContactRequest.merged_into_id.in_(ids)).values(merged_into_id=None)
+        db.session.execute(merged)
         db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
         db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
@@ -334,6 +521,12 @@ def as_record(request: ContactRequest) -> Record:
     return Record(
         request.reference, request.received_at, request.source, request.status, request.level, request.pattern,
         request.rules_version, request.name, request.phone, request.email, request.preferred_time, request.answers,
+        reasons=tuple(request.reasons), language=request.language, status_changed_at=request.status_changed_at,
+        outcome=request.outcome, outcome_note=request.outcome_note, verdict=request.verdict,
+        verdict_level=request.verdict_level, verdict_note=request.verdict_note,
+        verdict_by=request.verdict_by.username if request.verdict_by else None, verdict_at=request.verdict_at,
+        merged_into=request.merged_into.reference if request.merged_into else None,
+        taken_by=request.taken_by.username if request.taken_by else None,
     )  # fmt: skip
 
 

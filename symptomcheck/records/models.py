@@ -128,7 +128,7 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     taken_by: Mapped[Staff | None] = relationship(foreign_keys=[taken_by_id])
     # The earlier request this one updates: the person changed their answers after sending them.
     updates_id: Mapped[int | None] = mapped_column(ForeignKey("contact_request.id"), index=True)
-    updates: Mapped[ContactRequest | None] = relationship(remote_side=[id])
+    updates: Mapped[ContactRequest | None] = relationship(remote_side=[id], foreign_keys=[updates_id])
     # What came of it (OUTCOMES), recorded when staff close it, with a note such as whom it was booked with.
     outcome: Mapped[str | None] = mapped_column(String(20), index=True)
     outcome_note: Mapped[str | None] = mapped_column(Text)
@@ -139,6 +139,16 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
     verdict_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     verdict_by: Mapped[Staff | None] = relationship(foreign_keys=[verdict_by_id])
     verdict_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The request this one was merged into: a possible duplicate, closed, its history kept.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_request.id", ondelete="SET NULL", name="fk_contact_request_merged_into_id"), index=True
+    )
+    merged_into: Mapped[ContactRequest | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id], back_populates="merged"
+    )
+    merged: Mapped[list[ContactRequest]] = relationship(
+        foreign_keys=[merged_into_id], back_populates="merged_into", order_by="ContactRequest.received_at"
+    )
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
@@ -172,6 +182,8 @@ class RequestEvent(db.Model):  # type: ignore[name-defined,misc]
     to_status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     attempt: Mapped[str | None] = mapped_column(String(20))  # a call's outcome (ATTEMPT_OUTCOMES)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # what came of the request (OUTCOMES), when recorded
+    verdict: Mapped[str | None] = mapped_column(String(20))  # a clinician's verdict (VERDICTS), when recorded
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # set when the request changed hands
     request: Mapped[ContactRequest] = relationship(back_populates="events")
     staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])

@@ -1,10 +1,12 @@
-"""The front desk's forms: log in, change a request's status, add a note, assign a request, record a call."""
+"""The front desk's forms: log in, change a request's status, add a note, assign, record a call, a verdict, merge."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import Field, HiddenField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 
 class LoginPage(FlaskForm):
@@ -16,9 +18,61 @@ class LoginPage(FlaskForm):
         return [self.username, self.password]
 
 
+class OptionalRadioField(RadioField):
+    """Radios that may be left blank; a value given must still be one of the choices."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data:
+            super().pre_validate(form)
+
+
 class StatusChange(FlaskForm):
     status = RadioField("New status", validators=[InputRequired("Select the new status.")])
     status_note = TextAreaField("Note (optional)", validators=[Length(max=4000)])
+    # Needed to finish a request (booked, referred, closed); the workflow says so when they are missing.
+    closing_outcome = OptionalRadioField(
+        "What came of it", description="Needed when you mark it booked, referred or closed.", validators=[Optional()]
+    )
+    closing_note = TextAreaField(
+        "About the outcome",
+        description="Whom it was booked with and when, where they were sent, or what was said.",
+        validators=[Length(max=4000)],
+    )
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.status, self.closing_outcome, self.closing_note, self.status_note]
+
+    def __init__(self, outcomes: dict[str, str]) -> None:
+        super().__init__()
+        self.closing_outcome.choices = [SelectChoice(key, label) for key, label in outcomes.items()]
+
+
+class VerdictPage(FlaskForm):
+    """A clinician's verdict on the suggested level, with the level they judge right when it was not."""
+
+    verdict = RadioField("Your verdict", validators=[InputRequired("Select a verdict.")])
+    verdict_level = OptionalRadioField(
+        "The level you judge right",
+        description="Only when it should have been more or less urgent.",
+        validators=[Optional()],
+    )
+    verdict_note = TextAreaField(
+        "Why (needed when it was not right)", validators=[Length(max=4000, message="Enter 4000 characters or fewer.")]
+    )
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.verdict, self.verdict_level, self.verdict_note]
+
+    def __init__(self, verdicts: dict[str, str], levels: dict[str, str]) -> None:
+        super().__init__()
+        self.verdict.choices = [SelectChoice(key, label) for key, label in verdicts.items()]
+        self.verdict_level.choices = [SelectChoice(key, label) for key, label in levels.items()]
+
+
+class MergePage(FlaskForm):
+    kept = HiddenField(validators=[InputRequired()])
 
 
 class NotePage(FlaskForm):

@@ -20,8 +20,10 @@ from symptomcheck.records.models import (
     FAILED_ATTEMPTS_NOTICE,
     LANGUAGES,
     NEXT_STATUSES,
+    OUTCOMES,
     SOURCES,
     STATUSES,
+    VERDICTS,
     ContactRequest,
     Staff,
     now,
@@ -112,6 +114,8 @@ def staff_globals() -> dict[str, Any]:
         "languages": LANGUAGES,
         "pattern_words": desk.PATTERN_WORDS,
         "time_zone": desk_hours().zone.key,
+        "outcomes": OUTCOMES,
+        "verdicts": VERDICTS,
     }
 
 
@@ -218,32 +222,53 @@ def assign_form(found: ContactRequest) -> forms.AssignPage:
 
 
 def status_change_form(found: ContactRequest) -> forms.StatusChange:
-    """Return the status form, offering only the statuses this request may move to."""
-    form = forms.StatusChange()
+    """Return the status form, offering only the statuses this request may move to, with what came of it."""
+    form = forms.StatusChange(OUTCOMES)
     form.status.choices = [SelectChoice(status, STATUSES[status]) for status in NEXT_STATUSES[found.status]]
+    if not form.is_submitted():
+        form.closing_outcome.data, form.closing_note.data = found.outcome, found.outcome_note
     return form
 
 
-@bp.get("/requests/<reference>")
-def request_page(reference: str) -> str:
-    found = find_or_404(reference)
-    contact_requests.audit(current_user, "view", found.reference)
-    status_form = status_change_form(found)
+STATUS_FIELDS = {"outcome": "closing_outcome", "outcome_note": "closing_note"}  # the workflow's names, the form's
+
+
+def level_ranks() -> dict[str, int]:
+    return {level.id: level.rank for level in current_rules().levels}
+
+
+def verdict_form(found: ContactRequest) -> forms.VerdictPage:
+    form = forms.VerdictPage(VERDICTS, {level: desk.LEVEL_WORDS.get(level, level) for level in level_ranks()})
+    if not form.is_submitted() and found.verdict:
+        form.verdict.data, form.verdict_level.data = found.verdict, found.verdict_level
+        form.verdict_note.data = found.verdict_note
+    return form
+
+
+def render_request(
+    found: ContactRequest,
+    status_form: forms.StatusChange | None = None,
+    clinician_form: forms.VerdictPage | None = None,
+) -> str:
+    """Return the request page, with a form sent back with its errors when one did not add up."""
     due = desk.due_at(found.received_at, found.level, desk_hours())
+    failed = next((form for form in (status_form, clinician_form) if form is not None and form.errors), None)
     return render_template(
         "staff/request.html",
+        **({"form": failed} if failed else {}),  # "Error:" before the title
         item=found,
         rows=answer_rows(found.answers),
-        level=current_rules().level(found.level)
-        if found.level in {level.id for level in current_rules().levels}
-        else None,
-        status_form=status_form,
+        level=current_rules().level(found.level) if found.level in level_ranks() else None,
+        status_form=status_form or status_change_form(found),
+        verdict_form=(clinician_form or verdict_form(found)) if current_user.is_clinician else None,
         note_form=forms.NotePage(),
         assign_form=assign_form(found),
         attempt_form=forms.AttemptPage(ATTEMPT_OUTCOMES),
         attempt_outcomes=ATTEMPT_OUTCOMES,
         failed_attempts=contact_requests.failed_attempts(found),
         failed_attempts_notice=FAILED_ATTEMPTS_NOTICE,
+        duplicates=contact_requests.possible_duplicates([found]).get(found.id, ()),
+        merge_form=forms.MergePage(formdata=None),
         say=say,
         due=due,
         overdue=desk.is_overdue(due, found.status, now()),
@@ -251,16 +276,38 @@ def request_page(reference: str) -> str:
     )
 
 
+@bp.get("/requests/<reference>")
+def request_page(reference: str) -> str:
+    found = find_or_404(reference)
+    contact_requests.audit(current_user, "view", found.reference)
+    return render_request(found)
+
+
+def optional_text(field: Any) -> str | None:
+    return (field.data or "").strip() or None
+
+
 @bp.post("/requests/<reference>/status")
-def change_status(reference: str) -> Response:
+def change_status(reference: str) -> Response | str:
     found = find_or_404(reference)
     form = status_change_form(found)
     if not form.validate_on_submit():
-        flash("Select one of the next statuses.")
-        return redirect(url_for("staff.request_page", reference=reference))
+        return render_request(found, status_form=form)
     open_next = request.form.get("then") == "next"
     after = contact_requests.next_open_after(found) if open_next else None  # before the change moves it
-    contact_requests.change_status(found, current_user, form.status.data, (form.status_note.data or "").strip() or None)
+    try:
+        contact_requests.change_status(
+            found,
+            current_user,
+            form.status.data,
+            optional_text(form.status_note),
+            form.closing_outcome.data or None,
+            optional_text(form.closing_note),
+        )
+    except contact_requests.WorkflowError as refused:
+        for problem in refused.problems:
+            getattr(form, STATUS_FIELDS[problem.field]).errors.append(problem.message)
+        return render_request(found, status_form=form)
     if not open_next:
         flash(f"Status changed to {STATUSES[form.status.data]}.")
         return redirect(url_for("staff.request_page", reference=reference))
@@ -269,6 +316,49 @@ def change_status(reference: str) -> Response:
         return redirect(url_for("staff.request_page", reference=after))
     flash("There is no other open request.")
     return redirect(url_for("staff.queue"))
+
+
+@bp.post("/requests/<reference>/verdict")
+def record_verdict(reference: str) -> Response | str:
+    """Record a clinician's verdict on the suggested level; only a clinician may."""
+    if not current_user.is_clinician:
+        abort(403)
+    found = find_or_404(reference)
+    form = verdict_form(found)
+    if not form.validate_on_submit():
+        return render_request(found, clinician_form=form)
+    try:
+        contact_requests.record_verdict(
+            found,
+            current_user,
+            form.verdict.data,
+            form.verdict_level.data or None,
+            optional_text(form.verdict_note),
+            level_ranks(),
+        )
+    except contact_requests.WorkflowError as refused:
+        for problem in refused.problems:
+            getattr(form, problem.field).errors.append(problem.message)
+        return render_request(found, clinician_form=form)
+    flash(f"Verdict recorded: {VERDICTS[form.verdict.data]}.")
+    return redirect(url_for("staff.request_page", reference=reference))
+
+
+@bp.post("/requests/<reference>/merge")
+def merge(reference: str) -> Response:
+    """Merge this request into the possible duplicate kept: this one is closed, with a link to the other."""
+    found = find_or_404(reference)
+    form = forms.MergePage()
+    if not form.validate_on_submit():
+        abort(400)
+    kept = find_or_404(form.kept.data)
+    try:
+        contact_requests.merge(found, kept, current_user)
+    except ValueError:
+        flash(f"{reference} is not a possible duplicate of {kept.reference}, so it was not merged.")
+        return redirect(url_for("staff.request_page", reference=reference))
+    flash(f"{reference} was merged into {kept.reference} and closed.")
+    return redirect(url_for("staff.request_page", reference=kept.reference))
 
 
 @bp.post("/requests/<reference>/claim")
@@ -337,7 +427,7 @@ def export_fhir(reference: str) -> Response:
 def export_csv() -> Response:
     filters = queue_filters()
     found = filters.requests()
-    body = exports.requests_csv([contact_requests.as_record(item) for item in found])
+    body = exports.requests_csv([contact_requests.as_record(item) for item in found], desk_hours().zone)
     detail = f"CSV of {len(found)} requests (status {filters.status}, level {filters.level or 'any'})"
     if filters.search:
         detail += ", searched"  # not what was searched: it may be a name or a phone number
