@@ -1,0 +1,158 @@
+"""Staff sessions that end, the accounts pages, password rules, throttling and two-factor login (issue 15)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from symptomcheck.records.models import AuditEntry, Staff, StaffSession, db
+from tests.helpers import check_page, detached_rows, text_of
+from tests.test_frontdesk import PASSWORD, log_in, make_staff, send_request, stored
+from tests.test_journey import Patient
+
+
+def csrf_token(client: FlaskClient, page: str = "/staff/") -> str:
+    token = BeautifulSoup(client.get(page).data, "html.parser").find("input", attrs={"name": "csrf_token"})
+    assert token is not None, page
+    return str(token["value"])
+
+
+def press(client: FlaskClient, url: str, page: str = "/staff/") -> Any:
+    """Press a button form (a POST with only the CSRF token), as a browser would from the page."""
+    return client.post(url, data={"csrf_token": csrf_token(client, page)})
+
+
+def session_id(client: FlaskClient) -> str:
+    with client.session_transaction() as session:
+        return str(session["_user_id"])
+
+
+def shift_sessions(app: Flask, *, created: float = 0, seen: float = 0) -> None:
+    """Move every staff session's login and last request back by so many minutes, as if time had passed."""
+    with app.app_context():
+        for row in db.session.scalars(select(StaffSession)):
+            row.created_at -= datetime.timedelta(minutes=created)
+            row.last_seen_at -= datetime.timedelta(minutes=seen)
+        db.session.commit()
+
+
+def staff_row(app: Flask, username: str = "frontdesk") -> Staff:
+    return next(row for row in detached_rows(app, Staff) if row.username == username)
+
+
+def logged_in(app: Flask, username: str = "frontdesk", password: str = PASSWORD) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(client, username, password).location == "/staff/"
+    return client
+
+
+def is_out(response: Any) -> bool:
+    return response.status_code == 302 and response.location.startswith("/staff/login")
+
+
+# ---- 1. revocable sessions ----
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    send_request(storage_app)
+    reference = stored(storage_app)[0].reference
+    client = logged_in(storage_app)
+    copied = client.get_cookie("session")
+    assert copied is not None
+    assert "Ada" in client.get(f"/staff/requests/{reference}").get_data(as_text=True)
+    assert press(client, "/staff/logout").location == "/staff/login"
+
+    thief = storage_app.test_client()
+    thief.set_cookie("session", copied.value)
+    for url in (f"/staff/requests/{reference}", "/staff/export.csv", "/staff/"):
+        response = thief.get(url)
+        assert is_out(response), url
+        assert "Ada" not in response.get_data(as_text=True)
+    assert [row.ended_at is not None for row in detached_rows(storage_app, StaffSession)] == [True]
+
+
+def test_the_cookie_holds_a_new_random_id_per_login_and_the_server_only_its_hash(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    client = storage_app.test_client()
+    Patient(client).submit("/questions/about-you", {"age_band": "18_49"})  # a patient session first
+    assert log_in(client).location == "/staff/"
+    first = session_id(client)
+    with client.session_transaction() as session:
+        assert "answers" not in session  # nothing carried over from before the login
+    second_client = logged_in(storage_app)
+    second = session_id(second_client)
+    rows = detached_rows(storage_app, StaffSession)
+    assert first != second
+    assert len(first) >= 40
+    assert first != str(staff_row(storage_app).id)
+    assert {row.id_hash for row in rows} == {hashlib.sha256(value.encode()).hexdigest() for value in (first, second)}
+
+
+def test_the_idle_timer_runs_from_the_last_request_not_from_the_login(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    client = logged_in(storage_app)
+    shift_sessions(storage_app, created=20, seen=20)
+    assert client.get("/staff/").status_code == 200  # 20 minutes idle: fine, and counts as a request
+    shift_sessions(storage_app, created=20, seen=20)
+    assert client.get("/staff/").status_code == 200  # 40 minutes since the login, 20 since the last request
+    shift_sessions(storage_app, created=31, seen=31)
+    assert is_out(client.get("/staff/"))
+    assert "not used for a while" in text_of(check_page(client.get("/staff/login").data))
+    assert is_out(client.get("/staff/"))
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    client = logged_in(storage_app)
+    shift_sessions(storage_app, created=12 * 60 - 5)
+    assert client.get("/staff/").status_code == 200
+    shift_sessions(storage_app, created=10)  # 12 hours and 5 minutes; the last request a moment ago
+    assert is_out(client.get("/staff/"))
+    assert "more than 12 hours old" in text_of(check_page(client.get("/staff/login").data))
+    storage_app.config["STAFF_SESSION_HOURS"] = 1
+    client = logged_in(storage_app)
+    shift_sessions(storage_app, created=61)
+    assert is_out(client.get("/staff/"))
+
+
+def test_disabling_an_account_or_resetting_its_password_ends_it_on_every_device(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    make_staff(storage_app, "boss", admin=True)
+    admin = logged_in(storage_app, "boss")
+    laptop, desk = logged_in(storage_app), logged_in(storage_app)
+    staff_id = staff_row(storage_app).id
+
+    press(admin, f"/staff/accounts/{staff_id}/disable", "/staff/accounts")
+    assert is_out(laptop.get("/staff/")) and is_out(desk.get("/staff/"))
+    assert log_in(storage_app.test_client()).status_code == 200  # a disabled account cannot log in
+    assert admin.get("/staff/").status_code == 200  # the admin's own session goes on
+
+    press(admin, f"/staff/accounts/{staff_id}/enable", "/staff/accounts")
+    laptop, desk = logged_in(storage_app), logged_in(storage_app)
+    page = press(admin, f"/staff/accounts/{staff_id}/reset-password", "/staff/accounts")
+    temporary = check_page(page.data).find(id="temporary-password").get_text(strip=True)
+    assert is_out(laptop.get("/staff/")) and is_out(desk.get("/staff/"))
+    assert log_in(storage_app.test_client()).status_code == 200  # the old password is gone
+
+    client = storage_app.test_client()
+    assert log_in(client, password=temporary).location == "/staff/password"
+    assert client.get("/staff/").location == "/staff/password"  # nothing else until it is changed
+    changed = Patient(client).submit(
+        "/staff/password",
+        {
+            "current_password": temporary,
+            "new_password": "quiet lagoon pepper 41",
+            "confirm_password": "quiet lagoon pepper 41",
+        },
+    )
+    assert changed.location == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    details = [entry.detail for entry in detached_rows(storage_app, AuditEntry)]
+    assert details == ["disabled frontdesk", "enabled frontdesk", "reset password of frontdesk", "changed own password"]
