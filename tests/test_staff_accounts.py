@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -156,3 +157,107 @@ def test_disabling_an_account_or_resetting_its_password_ends_it_on_every_device(
     assert client.get("/staff/").status_code == 200
     details = [entry.detail for entry in detached_rows(storage_app, AuditEntry)]
     assert details == ["disabled frontdesk", "enabled frontdesk", "reset password of frontdesk", "changed own password"]
+
+
+# ---- 2. the accounts pages ----
+
+
+def test_admins_list_and_add_accounts_with_a_temporary_password_shown_once(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    make_staff(storage_app, "boss", admin=True)
+    admin = logged_in(storage_app, "boss")
+    page = text_of(check_page(admin.get("/staff/accounts").data))
+    assert "boss admin Active" in page
+    assert "frontdesk front desk Active" in page
+
+    added = Patient(admin).submit("/staff/accounts", {"username": " newbie ", "clinician": "y"})
+    shown = check_page(added.data)
+    assert "Account newbie added" in text_of(shown)
+    temporary = shown.find(id="temporary-password").get_text(strip=True)
+    assert re.fullmatch(r"[0-9a-f]{6}(-[0-9a-f]{6}){3}", temporary)
+    assert temporary not in admin.get("/staff/accounts").get_data(as_text=True)  # shown once
+    newbie = staff_row(storage_app, "newbie")
+    assert (newbie.is_clinician, newbie.is_admin, newbie.must_change_password) == (True, False, True)
+    assert temporary not in newbie.password_hash
+
+    again = Patient(admin).submit("/staff/accounts", {"username": "newbie"})
+    assert "There is already an account named newbie." in text_of(check_page(again.data))
+    bad = Patient(admin).submit("/staff/accounts", {"username": "a b"})
+    assert "Use 3 to 80 letters, digits, dots, dashes or underscores." in text_of(check_page(bad.data))
+    assert len(detached_rows(storage_app, Staff)) == 3
+
+    client = storage_app.test_client()
+    assert log_in(client, "newbie", temporary).location == "/staff/password"
+    page = text_of(check_page(client.get("/staff/password").data))
+    assert "You logged in with a temporary password." in page
+    assert [entry.detail for entry in detached_rows(storage_app, AuditEntry)] == ["added newbie (clinician)"]
+
+
+def test_only_admins_reach_the_accounts_pages(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    make_staff(storage_app, "other")
+    client = logged_in(storage_app)
+    other_id = staff_row(storage_app, "other").id
+    assert client.get("/staff/accounts").status_code == 403
+    token = csrf_token(client)
+    for action in ("disable", "reset-password", "reset-two-factor"):
+        assert client.post(f"/staff/accounts/{other_id}/{action}", data={"csrf_token": token}).status_code == 403
+    assert client.post("/staff/accounts", data={"username": "sneaky", "csrf_token": token}).status_code == 403
+    assert [row.username for row in detached_rows(storage_app, Staff)] == ["frontdesk", "other"]
+    assert staff_row(storage_app, "other").disabled_at is None
+    assert "Accounts" not in text_of(check_page(client.get("/staff/").data))
+
+
+def test_an_admin_cannot_lock_themself_out(storage_app: Flask) -> None:
+    make_staff(storage_app, "boss", admin=True)
+    admin = logged_in(storage_app, "boss")
+    boss_id = staff_row(storage_app, "boss").id
+    response = press(admin, f"/staff/accounts/{boss_id}/disable", "/staff/accounts")
+    assert "You cannot do that to your own account" in text_of(check_page(admin.get(response.location).data))
+    assert staff_row(storage_app, "boss").disabled_at is None
+    assert press(admin, f"/staff/accounts/{boss_id}/explode", "/staff/accounts").status_code == 404
+
+
+def test_every_account_form_needs_its_csrf_token(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    make_staff(storage_app, "boss", admin=True)
+    admin = logged_in(storage_app, "boss")
+    staff_id = staff_row(storage_app).id
+    hash_before = staff_row(storage_app).password_hash
+    assert admin.post("/staff/accounts", data={"username": "sneaky"}).status_code == 200  # the form again, unsaved
+    for action in ("disable", "reset-password", "reset-two-factor"):
+        assert admin.post(f"/staff/accounts/{staff_id}/{action}").status_code == 400
+    new = "quiet lagoon pepper 41"
+    form = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    assert admin.post("/staff/password", data=form).status_code == 200
+    assert admin.post("/staff/logout").status_code == 400
+    assert [row.username for row in detached_rows(storage_app, Staff)] == ["frontdesk", "boss"]
+    assert staff_row(storage_app).disabled_at is None
+    assert staff_row(storage_app).password_hash == hash_before
+    assert staff_row(storage_app, "boss").check_password(PASSWORD)
+    assert detached_rows(storage_app, AuditEntry) == []
+    assert admin.get("/staff/").status_code == 200
+
+
+def test_each_person_changes_their_own_password(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    client, other_device = logged_in(storage_app), logged_in(storage_app)
+    new = "quiet lagoon pepper 41"
+
+    def change(current: str, new_password: str, confirm: str) -> str:
+        form = {"current_password": current, "new_password": new_password, "confirm_password": confirm}
+        return text_of(check_page(Patient(client).submit("/staff/password", form).data))
+
+    assert "The current password is not right." in change("wrong", new, new)
+    assert "The new passwords differ." in change(PASSWORD, new, new + "x")
+    assert "Choose a harder password." in change(PASSWORD, "aaaaaaaaaaaa", "aaaaaaaaaaaa")
+    assert "Choose a password different from the current one." in change(PASSWORD, PASSWORD, PASSWORD)
+    assert staff_row(storage_app).check_password(PASSWORD)
+
+    done = Patient(client).submit("/staff/password", {"current_password": PASSWORD, "new_password": new,
+                                                     "confirm_password": new})  # fmt: skip
+    assert done.location == "/staff/"
+    assert "Your password was changed." in text_of(check_page(client.get("/staff/").data))
+    assert is_out(other_device.get("/staff/"))
+    assert staff_row(storage_app).check_password(new)
+    assert log_in(storage_app.test_client(), password=new).location == "/staff/"
