@@ -7,12 +7,14 @@ import hashlib
 import re
 from typing import Any
 
+import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from symptomcheck.records.models import AuditEntry, Staff, StaffSession, db
+from symptomcheck.records import staff_accounts
+from symptomcheck.records.models import AuditEntry, LoginAttempt, Staff, StaffSession, db
 from tests.helpers import check_page, detached_rows, text_of
 from tests.test_frontdesk import PASSWORD, log_in, make_staff, send_request, stored
 from tests.test_journey import Patient
@@ -50,6 +52,12 @@ def staff_row(app: Flask, username: str = "frontdesk") -> Staff:
 def logged_in(app: Flask, username: str = "frontdesk", password: str = PASSWORD) -> FlaskClient:
     client = app.test_client()
     assert log_in(client, username, password).location == "/staff/"
+    return client
+
+
+def client_from(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
     return client
 
 
@@ -261,3 +269,96 @@ def test_each_person_changes_their_own_password(storage_app: Flask) -> None:
     assert is_out(other_device.get("/staff/"))
     assert staff_row(storage_app).check_password(new)
     assert log_in(storage_app.test_client(), password=new).location == "/staff/"
+
+
+# ---- 3. passwords, timing and throttling ----
+
+WEAK = ["            ", "aaaaaaaaaaaa", "password1234", "frontdesk2026", "qwertyuiop12", "short"]
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_common_and_trivial_passwords_are_refused(password: str) -> None:
+    assert staff_accounts.password_problem(password, "frontdesk") is not None
+    assert staff_accounts.password_problem("quiet lagoon pepper 41", "frontdesk") is None
+
+
+def test_the_command_refuses_common_and_trivial_passwords(storage_app: Flask) -> None:
+    runner = storage_app.test_cli_runner()
+    for password in WEAK:
+        result = runner.invoke(args=["staff", "create", "other", "--password", password])
+        assert result.exit_code == 1, password
+        assert "password" in result.output
+    assert (
+        "Choose a harder password." in runner.invoke(args=["staff", "create", "x", "--password", "aaaaaaaaaaaa"]).output
+    )
+    assert detached_rows(storage_app, Staff) == []
+    assert runner.invoke(args=["staff", "create", "other", "--password", "quiet lagoon pepper 41"]).exit_code == 0
+
+
+def test_an_unknown_name_costs_one_password_hash_like_a_known_one(
+    storage_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No timing: count the hash checks and compare their cost settings, which set the time."""
+    from symptomcheck.records import models
+
+    checked: list[str] = []
+
+    def counting(module: Any) -> Any:
+        real = module.check_password_hash
+
+        def check(stored_hash: str, password: str) -> bool:
+            checked.append(stored_hash.split("$")[0])  # method and cost: "scrypt:32768:8:1"
+            return bool(real(stored_hash, password))
+
+        return check
+
+    monkeypatch.setattr(models, "check_password_hash", counting(models))
+    monkeypatch.setattr(staff_accounts, "check_password_hash", counting(staff_accounts))
+    make_staff(storage_app)
+    log_in(storage_app.test_client(), "frontdesk", "wrong password here")
+    known = list(checked)
+    checked.clear()
+    log_in(storage_app.test_client(), "nobody-by-this-name", "wrong password here")
+    assert len(known) == 1
+    assert checked == known
+
+
+def test_a_guesser_elsewhere_cannot_lock_a_colleague_out(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    attacker = client_from(storage_app, "203.0.113.9")
+    for _ in range(5):
+        assert "not right" in text_of(check_page(log_in(attacker, password="a wrong guess").data))
+    throttled = log_in(attacker)  # even the right password, from the guessing address
+    assert throttled.status_code == 429
+    assert "Too many failed tries" in text_of(check_page(throttled.data))
+    colleague = client_from(storage_app, "198.51.100.7")
+    assert log_in(colleague).location == "/staff/"
+
+
+def test_many_names_from_one_address_are_throttled_without_the_request_limit(make_app: Any) -> None:
+    """The lockout per address, apart from Flask-Limiter's per-minute limit (switched off here)."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    make_staff(app)
+    client = app.test_client()
+    for number in range(staff_accounts.MAX_FAILURES_PER_ADDRESS):
+        assert log_in(client, f"guess{number}", "a wrong guess").status_code == 200
+    throttled = log_in(client)
+    assert throttled.status_code == 429
+    assert "Too many failed tries" in text_of(check_page(throttled.data))
+    assert log_in(client_from(app, "198.51.100.7")).location == "/staff/"
+
+
+# The per-address request limit alone is tested in tests/test_security.py.
+
+
+def test_failed_logins_keep_no_name_that_was_typed(storage_app: Flask) -> None:
+    make_staff(storage_app)
+    log_in(storage_app.test_client(), "Ada.Lovelace@Example.org", "my own password")
+    log_in(storage_app.test_client(), "frontdesk", "a wrong guess")
+    rows = detached_rows(storage_app, LoginAttempt)
+    assert len(rows) == 2
+    for row in rows:
+        stored_text = " ".join(str(value) for value in vars(row).values())
+        assert "lovelace" not in stored_text.lower() and "frontdesk" not in stored_text
+        assert re.fullmatch(r"[0-9a-f]{64}", row.name_key)
+    assert [row.staff_id for row in rows] == [None, staff_row(storage_app).id]
