@@ -435,3 +435,25 @@ def test_changed_answers_after_sending_go_to_the_clinic_as_a_linked_update(stora
     # Sending the same answers again stores nothing more.
     patient.client.post("/contact/update", data={"csrf_token": token})
     assert len(stored(storage_app)) == 2
+
+
+def test_every_request_form_needs_its_csrf_token(storage_app: Flask, staff_client: FlaskClient) -> None:
+    """A post without the token changes nothing: status, claim, assignment, call and note alike."""
+    send_request(storage_app)
+    reference = stored(storage_app)[0].reference
+    forms = {
+        "status": {"status": "contacted", "status_note": "called"},
+        "claim": {},
+        "assign": {"assignee": "nobody"},
+        "attempts": {"outcome": "reached"},
+        "notes": {"note": "a note"},
+    }
+    for form, data in forms.items():
+        response = staff_client.post(f"/staff/requests/{reference}/{form}", data=data)
+        assert response.status_code in {302, 400}, form
+    request = stored(storage_app)[0]
+    assert (request.status, request.assigned_to_id) == ("new", None)
+    assert count(storage_app, RequestEvent) == 0
+    assert count(storage_app, AuditEntry) == 0
+    page = text_of(check_page(staff_client.get(f"/staff/requests/{reference}").data))
+    assert "Select one of the next statuses." in page

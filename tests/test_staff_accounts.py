@@ -7,6 +7,7 @@ import hashlib
 import re
 from typing import Any
 
+import pyotp
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from symptomcheck.records import staff_accounts
-from symptomcheck.records.models import AuditEntry, LoginAttempt, Staff, StaffSession, db
+from symptomcheck.records.models import AuditEntry, LoginAttempt, RecoveryCode, Staff, StaffSession, db
 from tests.helpers import check_page, detached_rows, text_of
 from tests.test_frontdesk import PASSWORD, log_in, make_staff, send_request, stored
 from tests.test_journey import Patient
@@ -362,3 +363,139 @@ def test_failed_logins_keep_no_name_that_was_typed(storage_app: Flask) -> None:
         assert "lovelace" not in stored_text.lower() and "frontdesk" not in stored_text
         assert re.fullmatch(r"[0-9a-f]{64}", row.name_key)
     assert [row.staff_id for row in rows] == [None, staff_row(storage_app).id]
+
+
+# ---- 4. two-factor login ----
+
+
+@pytest.fixture
+def two_factor_app(storage_app: Flask) -> Flask:
+    storage_app.config["STAFF_TWO_FACTOR"] = True  # the tests' default is off (tests/conftest.py)
+    make_staff(storage_app)
+    return storage_app
+
+
+def totp(app: Flask) -> pyotp.TOTP:
+    secret = staff_row(app).totp_secret
+    assert secret is not None
+    return pyotp.TOTP(secret)
+
+
+def enrol(app: Flask) -> tuple[FlaskClient, list[str]]:
+    """Log in for the first time with two-factor on: set it up and keep the recovery codes."""
+    client = app.test_client()
+    assert log_in(client).location == "/staff/login/two-factor-setup"
+    page = check_page(client.get("/staff/login/two-factor-setup").data)
+    assert page.find("svg") is not None
+    shown = page.find(id="setup-key").get_text().replace(" ", "")
+    assert shown == staff_row(app).totp_secret
+    done = Patient(client).submit("/staff/login/two-factor-setup", {"code": totp(app).now()})
+    codes = [code.get_text() for code in check_page(done.data).select(".recovery-codes code")]
+    return client, codes
+
+
+def test_two_factor_is_required_by_default(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SYMPTOMCHECK_STAFF_TWO_FACTOR")
+    assert make_app().config["STAFF_TWO_FACTOR"] is True
+    monkeypatch.setenv("SYMPTOMCHECK_STAFF_TWO_FACTOR", "false")
+    assert make_app().config["STAFF_TWO_FACTOR"] is False
+
+
+def test_enrolment_shows_a_server_made_qr_code_and_recovery_codes_once(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    client = app.test_client()
+    assert log_in(client).location == "/staff/login/two-factor-setup"
+    assert is_out(client.get("/staff/"))  # a right password alone opens nothing
+    page = check_page(client.get("/staff/login/two-factor-setup").data)
+    svg = page.find("svg")
+    assert svg is not None and svg.find("path") is not None and "QR code" in svg.find("title").get_text()
+    assert not page.find("script")
+    with client.session_transaction() as session:
+        assert staff_row(app).totp_secret not in str(dict(session))  # the secret stays on the server
+    wrong = Patient(client).submit("/staff/login/two-factor-setup", {"code": "000000"})
+    assert "The code is not right." in text_of(check_page(wrong.data))
+    assert staff_row(app).totp_enrolled_at is None
+
+    done = Patient(client).submit("/staff/login/two-factor-setup", {"code": totp(app).now()})
+    codes = [code.get_text() for code in check_page(done.data).select(".recovery-codes code")]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert "shown only once" in text_of(check_page(done.data))
+    assert client.get("/staff/").status_code == 200
+    stored_hashes = " ".join(row.code_hash for row in detached_rows(app, RecoveryCode))
+    assert not any(code in stored_hashes for code in codes)
+    assert staff_row(app).totp_enrolled_at is not None
+    assert "set up two-factor login" in [entry.detail for entry in detached_rows(app, AuditEntry)]
+
+
+def test_a_code_works_once_and_a_replayed_one_is_refused(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    first, _ = enrol(app)
+    used = totp(app).now()  # the code the enrolment took
+    press(first, "/staff/logout")
+
+    client = app.test_client()
+    assert log_in(client).location == "/staff/login/code"
+    assert is_out(client.get("/staff/"))
+    replayed = Patient(client).submit("/staff/login/code", {"code": used})
+    assert "it was used already" in text_of(check_page(replayed.data))
+    assert is_out(client.get("/staff/"))
+
+    secret = totp(app)
+    later = secret.generate_otp(secret.timecode(datetime.datetime.now(datetime.UTC)) + 1)  # a clock a step ahead
+    assert Patient(client).submit("/staff/login/code", {"code": later}).location == "/staff/"
+    assert client.get("/staff/").status_code == 200
+
+    other = app.test_client()
+    log_in(other)
+    again = Patient(other).submit("/staff/login/code", {"code": later})
+    assert "it was used already" in text_of(check_page(again.data))
+    assert is_out(other.get("/staff/"))
+
+
+def test_a_recovery_code_logs_in_once(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    _, codes = enrol(app)
+    client = app.test_client()
+    log_in(client)
+    assert Patient(client).submit("/staff/login/code", {"code": codes[3].upper()}).location == "/staff/"
+    assert "9 are left" in text_of(check_page(client.get("/staff/").data))
+
+    other = app.test_client()
+    log_in(other)
+    reused = Patient(other).submit("/staff/login/code", {"code": codes[3]})
+    assert "The code is not right" in text_of(check_page(reused.data))
+    assert is_out(other.get("/staff/"))
+    assert [row.used_at is not None for row in detached_rows(app, RecoveryCode)].count(True) == 1
+
+
+def test_wrong_codes_count_towards_the_lockout(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    enrol(app)
+    client = app.test_client()
+    log_in(client)
+    for _ in range(staff_accounts.MAX_FAILURES_PER_NAME_AND_ADDRESS):
+        Patient(client).submit("/staff/login/code", {"code": "123456"})
+    throttled = Patient(client).submit("/staff/login/code", {"code": totp(app).now()})
+    assert throttled.status_code == 429
+    assert is_out(client.get("/staff/"))
+
+
+def test_a_code_page_without_a_right_password_sends_back_to_the_login(two_factor_app: Flask) -> None:
+    client = two_factor_app.test_client()
+    assert client.get("/staff/login/code").location == "/staff/login"
+    assert client.get("/staff/login/two-factor-setup").location == "/staff/login"
+    assert staff_row(two_factor_app).totp_secret is None
+
+
+def test_an_admin_resets_two_factor_for_a_lost_phone(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    phone, _ = enrol(app)
+    app.config["STAFF_TWO_FACTOR"] = False
+    make_staff(app, "boss", admin=True)
+    admin = logged_in(app, "boss")
+    press(admin, f"/staff/accounts/{staff_row(app).id}/reset-two-factor", "/staff/accounts")
+    assert is_out(phone.get("/staff/"))
+    assert (staff_row(app).totp_secret, staff_row(app).totp_enrolled_at) == (None, None)
+    assert detached_rows(app, RecoveryCode) == []
+    app.config["STAFF_TWO_FACTOR"] = True
+    assert log_in(app.test_client()).location == "/staff/login/two-factor-setup"

@@ -201,10 +201,11 @@ def two_factor() -> str | Response | tuple[str, int]:
             return render_template("staff/code.html", form=form, throttled=True), 429
         checked = staff_accounts.check_second_factor(staff, form.code.data)
         if checked.accepted:
+            logged_in = finish_login(staff)  # before the message: a login starts an empty session
             if checked.used_recovery_code:
                 left = staff_accounts.recovery_codes_left(staff)
                 flash(f"You used a recovery code. {left} are left; an admin can reset two-factor login for you.")
-            return finish_login(staff)
+            return logged_in
         staff_accounts.record_failure(staff, address, key)
         form.code.errors.append("The code is not right, or it was used already. Enter the newest code from the app.")
     return render_template("staff/code.html", form=form, throttled=False)
