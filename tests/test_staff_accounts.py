@@ -420,7 +420,10 @@ def test_enrolment_shows_a_server_made_qr_code_and_recovery_codes_once(two_facto
     codes = [code.get_text() for code in check_page(done.data).select(".recovery-codes code")]
     assert len(codes) == 10 and len(set(codes)) == 10
     assert "shown only once" in text_of(check_page(done.data))
+    logout = check_page(done.data).find("form", action="/staff/logout")
     assert client.get("/staff/").status_code == 200
+    token = logout.find("input", attrs={"name": "csrf_token"})["value"]
+    assert client.post("/staff/logout", data={"csrf_token": token}).location == "/staff/login"  # its buttons work
     stored_hashes = " ".join(row.code_hash for row in detached_rows(app, RecoveryCode))
     assert not any(code in stored_hashes for code in codes)
     assert staff_row(app).totp_enrolled_at is not None

@@ -263,7 +263,7 @@ def qr_svg(text: str) -> str:
     """Return a QR code of the text as an inline SVG, drawn on the server (no script, no image request)."""
     out = io.BytesIO()
     segno.make(text, error="m").save(
-        out, kind="svg", scale=5, border=4, xmldecl=False, svgns=True, title="QR code for your authenticator app"
+        out, kind="svg", border=4, omitsize=True, xmldecl=False, svgns=True, title="QR code for your authenticator app"
     )
     return out.getvalue().decode()
 

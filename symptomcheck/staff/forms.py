@@ -28,6 +28,14 @@ class CodePage(FlaskForm):
         return [self.code]
 
 
+class EnrolCode(CodePage):
+    code = StringField(
+        "Code",
+        description="The 6-digit code your authenticator app shows for symptomcheck.",
+        validators=[InputRequired("Enter the code from your authenticator app."), Length(max=40)],
+    )
+
+
 class ChangePassword(FlaskForm):
     current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
     new_password = PasswordField(

@@ -153,6 +153,7 @@ def two_factor_required() -> bool:
 def finish_login(staff: Staff) -> Response:
     """Start a new server-side session (a new id: nothing from before the login carries over)."""
     session.clear()  # no patient answers, pending login or old state carried into a staff session
+    g.pop("csrf_token", None)  # Flask-WTF's token for this request was the cleared session's: make a new one
     staff_accounts.start_session(staff)
     login_user(staff)
     return redirect(url_for("staff.change_password" if staff.must_change_password else "staff.queue"))
@@ -219,7 +220,7 @@ def two_factor_setup() -> str | Response:
     if staff is None or staff.totp_enrolled_at is not None:
         return redirect(url_for("staff.login"))
     secret = staff_accounts.pending_totp_secret(staff)
-    form = forms.CodePage()
+    form = forms.EnrolCode()
     if form.validate_on_submit():
         codes = staff_accounts.confirm_enrolment(staff, form.code.data)
         if codes is not None:
