@@ -25,14 +25,14 @@ from symptomcheck.records.models import Staff, db
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.helpers import RULES_FILE
 
-ADMIN, PASSWORD = "boss", "quiet lagoon pepper 41"
+ADMINS, PASSWORD = ("boss", "chief"), "quiet lagoon pepper 41"  # one per width: each sets up two-factor
 
 
-def code(app: Flask, ahead: int) -> str:
+def code(app: Flask, admin: str, ahead: int) -> str:
     """Return a code not used yet: a step ahead is accepted; wait for the clock when that one was used too."""
     with app.app_context():
         secret, last = db.session.execute(
-            select(Staff.totp_secret, Staff.totp_last_step).where(Staff.username == ADMIN)
+            select(Staff.totp_secret, Staff.totp_last_step).where(Staff.username == admin)
         ).one()
     totp = pyotp.TOTP(secret)
     while last is not None and totp.timecode(datetime.datetime.now(datetime.UTC)) + ahead <= last:
@@ -47,7 +47,8 @@ def main(outdir: Path) -> None:
         app = create_app({"SECRET_KEY": "shots", "RULES_FILE": str(RULES_FILE), "RATELIMIT_ENABLED": False,
                           "DATABASE_URL": database, "STAFF_TWO_FACTOR": True})  # fmt: skip
         with app.app_context():
-            for name, admin in ((ADMIN, True), ("frontdesk", False), ("dr.ortiz", False)):
+            for name in (*ADMINS, "frontdesk", "dr.ortiz"):
+                admin = name in ADMINS
                 staff = Staff(username=name, is_admin=admin, is_clinician=name.startswith("dr"))
                 staff.set_password(PASSWORD)
                 db.session.add(staff)
@@ -58,25 +59,25 @@ def main(outdir: Path) -> None:
                 shot = Shooter(outdir, width)
                 context = browser.new_context(viewport={"width": width, "height": HEIGHT[width]}, base_url=base_url)
                 page: Page = context.new_page()
+                admin = ADMINS[number]
                 page.goto("/staff/login")
                 shot(page, "login")
-                page.get_by_label("Username").fill(ADMIN)
+                page.get_by_label("Username").fill(admin)
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Log in").click()
-                if number == 0:
-                    shot(page, "two-factor-setup")
-                    page.get_by_label("Code").fill("000000")
-                    page.get_by_role("button", name="Turn on two-factor login").click()
-                    shot(page, "two-factor-setup-error")
-                    page.get_by_label("Code").fill(code(app, 0))
-                    page.get_by_role("button", name="Turn on two-factor login").click()
-                    shot(page, "recovery-codes")
-                    page.get_by_role("button", name="Log out").click()
-                    page.get_by_label("Username").fill(ADMIN)
-                    page.get_by_label("Password").fill(PASSWORD)
-                    page.get_by_role("button", name="Log in").click()
+                shot(page, "two-factor-setup")
+                page.get_by_label("Code").fill("000000")
+                page.get_by_role("button", name="Turn on two-factor login").click()
+                shot(page, "two-factor-setup-error")
+                page.get_by_label("Code").fill(code(app, admin, 0))
+                page.get_by_role("button", name="Turn on two-factor login").click()
+                shot(page, "recovery-codes")
+                page.get_by_role("button", name="Log out").click()
+                page.get_by_label("Username").fill(admin)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Log in").click()
                 shot(page, "code-entry")
-                page.get_by_label("Code").fill(code(app, 1))  # a code not used yet
+                page.get_by_label("Code").fill(code(app, admin, 1))  # a code not used yet
                 page.get_by_role("button", name="Log in").click()
                 page.goto("/staff/accounts")
                 shot(page, "accounts")
