@@ -301,3 +301,10 @@ def test_a_target_that_ends_at_closing_time_is_due_then_and_a_request_at_closing
 )
 def test_targets_in_words(target: desk.Target, words: str) -> None:
     assert str(target) == words
+
+
+def test_a_request_is_overdue_only_after_its_due_moment() -> None:
+    due = local("2026-12-01 11:00").astimezone(datetime.UTC)
+    assert not desk.is_overdue(due, "new", due)
+    assert desk.is_overdue(due, "new", due + datetime.timedelta(seconds=1))
+    assert not desk.is_overdue(due, "contacted", due + datetime.timedelta(hours=1))
