@@ -50,7 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         AUTO_MIGRATE=None,  # None: migrate an SQLite file at start, leave other databases to `flask db upgrade`
         RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close
         PHONE_REGION="US",  # how to read a phone number given without a country code
-        STAFF_IDLE_MINUTES=30,
+        STAFF_IDLE_MINUTES=30,  # a staff login ends this long after its last request
+        STAFF_SESSION_HOURS=12,  # and this long after it began, however busy
+        STAFF_TWO_FACTOR=True,  # a code from an authenticator app after the password; false only for a demo or a test
         DESK_HOURS=None,  # opening hours, time zone and response targets; see records/desk.py for the defaults
         # Alerts to the desk by email (nothing is sent until the server and the desk's address are set).
         MAIL_SERVER="",  # host:port

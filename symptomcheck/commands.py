@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from symptomcheck.records import alerts, contact_requests
+from symptomcheck.records import alerts, contact_requests, staff_accounts
 from symptomcheck.records.models import Staff, db
 
 staff_cli = AppGroup("staff", help="Manage front desk accounts.")
@@ -20,19 +20,16 @@ desk_cli = AppGroup("desk", help="The front desk's alerts.")
 
 @staff_cli.command("create")
 @click.argument("username")
-@click.option("--admin", is_flag=True, help="May read the audit log.")
+@click.option("--admin", is_flag=True, help="May manage accounts and read the audit log.")
 @click.option("--clinician", is_flag=True, help="May record whether a suggested level was right.")
 @click.password_option(help="Asked for when not given.")
 def create_staff(username: str, admin: bool, clinician: bool, password: str) -> None:
     """Create a staff account."""
-    if len(password) < 12:
-        raise click.ClickException("Use a password of at least 12 characters.")
+    if problem := staff_accounts.password_problem(password, username):
+        raise click.ClickException(problem)
     if db.session.scalar(select(Staff).where(Staff.username == username)):
         raise click.ClickException(f"There is already a staff account named {username!r}.")
-    staff = Staff(username=username, is_admin=admin, is_clinician=clinician)
-    staff.set_password(password)
-    db.session.add(staff)
-    db.session.commit()
+    staff_accounts.add_account(None, username, password, admin=admin, clinician=clinician, temporary=False)
     roles = " ".join(role for role, held in (("admin", admin), ("clinician", clinician)) if held)
     click.echo(f"Created {roles + ' ' if roles else ''}staff account {username!r}.")
 

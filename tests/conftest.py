@@ -18,6 +18,10 @@ from symptomcheck.rules import loader
 from symptomcheck.rules.loader import RuleSet
 from tests.helpers import RULES_FILE, empty_tables
 
+# Staff log in with a password alone in the tests (and in the servers they start) unless a test turns
+# two-factor on: tests/test_staff_accounts.py tests it explicitly.
+os.environ.setdefault("SYMPTOMCHECK_STAFF_TWO_FACTOR", "false")
+
 
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:

@@ -186,6 +186,22 @@ def staff_audit(visit: Visit) -> None:
     expect(visit.page.locator("tbody tr").first).to_contain_text(visit.reference)
 
 
+def staff_accounts(visit: Visit) -> None:
+    log_in(visit.page, ADMIN_NAME, ADMIN_PASSWORD)
+    visit.page.get_by_role("link", name="Accounts").click()
+    visit.heading("Staff accounts")
+    expect(visit.page.locator("tbody tr").first).to_contain_text(ADMIN_NAME)
+
+
+def staff_change_password(visit: Visit) -> None:
+    log_in(visit.page)
+    visit.page.get_by_role("link", name="Change password").click()
+    visit.heading("Change your password")
+    visit.page.get_by_label("Current password").fill("not the password at all")
+    visit.page.get_by_role("button", name="Change the password").click()
+    expect(visit.page.locator(".error-summary")).to_contain_text("Enter a new password.")
+
+
 def phone_intake(visit: Visit) -> None:
     log_in(visit.page)
     visit.page.get_by_role("button", name="New phone intake").click()
@@ -227,6 +243,8 @@ STAFF_PAGES: dict[str, Callable[[Visit], None]] = {
     "staff-request-clinician": staff_request_clinician,
     "staff-request-verdict-errors": lambda visit: staff_request_clinician(visit, errors=True),
     "staff-audit": staff_audit,
+    "staff-accounts": staff_accounts,
+    "staff-change-password-errors": staff_change_password,
     "phone-intake-start": phone_intake,
     "phone-intake-emergency": phone_intake_emergency,
     "phone-intake-emergency-errors": lambda visit: phone_intake_emergency(visit, errors=True),

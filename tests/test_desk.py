@@ -266,3 +266,45 @@ def test_queue_shows_names_language_and_words_not_codes(storage_app: Flask, desk
     assert "English" in words
     assert "_" not in words
     assert "cgh" not in words
+
+
+@pytest.mark.parametrize(
+    ("at", "open_"),
+    [("2026-12-01 08:00", True), ("2026-12-01 07:59", False), ("2026-12-01 17:59", True), ("2026-12-01 18:00", False)],
+)
+def test_the_desk_opens_at_its_opening_minute_and_is_closed_at_its_closing_one(at: str, open_: bool) -> None:
+    assert desk.is_open(local(at).astimezone(datetime.UTC), HOURS) is open_
+
+
+def test_open_is_read_on_the_clinics_calendar_not_utcs() -> None:
+    late = desk.parse_hours({"week": {"mon": "08:00-22:00", "tue": None}})
+    monday_evening = local("2026-11-30 20:00").astimezone(datetime.UTC)  # already Tuesday in UTC
+    assert desk.is_open(monday_evening, late)
+
+
+def test_a_target_that_ends_at_closing_time_is_due_then_and_a_request_at_closing_starts_tomorrow() -> None:
+    assert desk.due_at(local("2026-12-01 17:00"), "urgent", HOURS) == local("2026-12-01 18:00").astimezone(datetime.UTC)
+    at_closing = desk.add_working_minutes(local("2026-12-01 18:00"), 0, HOURS)
+    assert at_closing == local("2026-12-02 08:00")
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        (desk.Target("days", 2), "2 working days"),
+        (desk.Target("days", 1), "1 working day"),
+        (desk.Target("minutes", 60), "1 working hour"),
+        (desk.Target("minutes", 120), "2 working hours"),
+        (desk.Target("minutes", 15), "15 working minutes"),
+        (desk.Target("same_day", 0), "same working day"),
+    ],
+)
+def test_targets_in_words(target: desk.Target, words: str) -> None:
+    assert str(target) == words
+
+
+def test_a_request_is_overdue_only_after_its_due_moment() -> None:
+    due = local("2026-12-01 11:00").astimezone(datetime.UTC)
+    assert not desk.is_overdue(due, "new", due)
+    assert desk.is_overdue(due, "new", due + datetime.timedelta(seconds=1))
+    assert not desk.is_overdue(due, "contacted", due + datetime.timedelta(hours=1))

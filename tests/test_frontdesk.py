@@ -143,7 +143,7 @@ def test_every_staff_route_refuses_anonymous_access(storage_app: Flask) -> None:
     for rule in storage_app.url_map.iter_rules():
         if not rule.rule.startswith("/staff") or rule.endpoint == "staff.login":
             continue
-        url = rule.rule.replace("<reference>", reference)
+        url = rule.rule.replace("<reference>", reference).replace("<int:staff_id>", "1").replace("<action>", "disable")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
             assert response.status_code == 302, (method, url)
@@ -165,15 +165,6 @@ def test_wrong_password_and_throttling(storage_app: Flask) -> None:
     assert throttled.status_code == 429
     assert "Too many failed tries" in text_of(check_page(throttled.data))
     assert client.get("/staff/").status_code == 302
-
-
-def test_a_session_left_idle_is_logged_out(storage_app: Flask, staff_client: FlaskClient) -> None:
-    with staff_client.session_transaction() as session:
-        session["staff_seen"] -= 31 * 60
-    response = staff_client.get("/staff/")
-    assert response.location.startswith("/staff/login")
-    assert "not used for a while" in text_of(check_page(staff_client.get("/staff/login").data))
-    assert staff_client.get("/staff/").location.startswith("/staff/login")
 
 
 def test_queue_is_ordered_by_urgency_then_age_and_filters(storage_app: Flask, staff_client: FlaskClient) -> None:
@@ -446,3 +437,25 @@ def test_changed_answers_after_sending_go_to_the_clinic_as_a_linked_update(stora
     # Sending the same answers again stores nothing more.
     patient.client.post("/contact/update", data={"csrf_token": token})
     assert len(stored(storage_app)) == 2
+
+
+def test_every_request_form_needs_its_csrf_token(storage_app: Flask, staff_client: FlaskClient) -> None:
+    """A post without the token changes nothing: status, claim, assignment, call and note alike."""
+    send_request(storage_app)
+    reference = stored(storage_app)[0].reference
+    forms = {
+        "status": {"status": "contacted", "status_note": "called"},
+        "claim": {},
+        "assign": {"assignee": "nobody"},
+        "attempts": {"outcome": "reached"},
+        "notes": {"note": "a note"},
+    }
+    for form, data in forms.items():
+        response = staff_client.post(f"/staff/requests/{reference}/{form}", data=data)
+        assert response.status_code in {200, 302, 400}, form  # the page again, a redirect, or refused
+    request = stored(storage_app)[0]
+    assert (request.status, request.assigned_to_id) == ("new", None)
+    assert count(storage_app, RequestEvent) == 0
+    assert count(storage_app, AuditEntry) == 0
+    page = text_of(check_page(staff_client.get(f"/staff/requests/{reference}").data))
+    assert "Nothing was saved: the page had been open too long. Try again." in page

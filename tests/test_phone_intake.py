@@ -5,7 +5,6 @@ The tests that store anything run on SQLite and, when TEST_DATABASE_URL is set, 
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
@@ -256,15 +255,12 @@ def test_the_exemption_needs_a_login_as_well_as_the_flag(app: Flask) -> None:
         assert intake.running() is False  # a patient's browser cannot claim to be the desk
 
 
-def test_an_idle_staff_session_is_logged_out_on_the_intake_pages(
-    storage_app: Flask, desk_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from symptomcheck.staff import views as staff_views
+def test_an_idle_staff_session_is_logged_out_on_the_intake_pages(storage_app: Flask, desk_client: FlaskClient) -> None:
+    from tests.test_staff_accounts import shift_sessions
 
     desk = start_intake(desk_client)
     desk.answer_all(COMPLETE)
-    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=31)
-    monkeypatch.setattr(staff_views, "now", lambda: later)
+    shift_sessions(storage_app, created=31, seen=31)  # the last request, 31 minutes ago
     page = desk_client.get("/questions/about-you")
     words = text_of(check_page(page.data))
     assert "You were logged out because the page was not used for a while." in words

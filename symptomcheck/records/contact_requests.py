@@ -1,4 +1,4 @@
-"""The contact-request workflow: store one, list the queue, move it along, audit every look; staff logins."""
+"""The contact-request workflow: store one, list the queue, move it along, audit every look."""
 
 from __future__ import annotations
 
@@ -28,16 +28,14 @@ from symptomcheck.records.models import (
     LoginAttempt,
     RequestEvent,
     Staff,
+    StaffSession,
     db,
     new_reference,
     now,
 )
 from symptomcheck.rules.engine import Result
 
-LOGIN_ATTEMPTS_KEPT = datetime.timedelta(days=30)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = datetime.timedelta(minutes=15)
+LOGIN_ATTEMPTS_KEPT = datetime.timedelta(days=30)  # login attempts, and staff sessions after they end
 
 
 @dataclass(frozen=True)
@@ -506,6 +504,7 @@ def purge(older_than: datetime.timedelta) -> int:
         db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
+    db.session.execute(delete(StaffSession).where(StaffSession.ended_at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.commit()
     return len(ids)
 
@@ -532,21 +531,3 @@ def as_record(request: ContactRequest) -> Record:
 
 def staff_member(staff_id: int) -> Staff | None:
     return db.session.get(Staff, staff_id)
-
-
-def too_many_failed_logins(username: str, address: str) -> bool:
-    """Say whether this username, or this address, failed to log in too often lately."""
-    since = now() - FAILURE_WINDOW
-    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at > since, ~LoginAttempt.succeeded)
-    by_name = db.session.scalar(failures.where(LoginAttempt.username == username)) or 0
-    by_address = db.session.scalar(failures.where(LoginAttempt.address == address)) or 0
-    return by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS
-
-
-def log_in(username: str, password: str, address: str) -> Staff | None:
-    """Return the staff member when the password is right; record the attempt either way."""
-    staff = db.session.scalar(select(Staff).where(Staff.username == username))
-    succeeded = staff is not None and staff.check_password(password)
-    db.session.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=succeeded))
-    db.session.commit()
-    return staff if succeeded else None

@@ -93,12 +93,48 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_clinician: Mapped[bool] = mapped_column(default=False)  # may record whether a suggested level was right
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    disabled_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))  # may no longer log in
+    must_change_password: Mapped[bool] = mapped_column(default=False)  # a temporary password set by an admin
+    totp_secret: Mapped[str | None] = mapped_column(String(32))  # made at enrolment, in use once confirmed
+    totp_enrolled_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # the last code's time step: a code works once
+    # The id of the server-side session this object was loaded for (not stored): Flask-Login keeps it in the cookie.
+    session_id = None
+
+    def get_id(self) -> str | None:
+        """Return the session id, not the account id, so that ending the session row ends the login."""
+        return self.session_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined,misc]
+    """A staff login: the cookie carries a random id, kept here only as its SHA-256, so a copied cookie can be ended."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+    staff: Mapped[Staff] = relationship()
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time code for logging in without the authenticator app; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
@@ -203,10 +239,15 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
-    """A staff login attempt, kept to slow down password guessing."""
+    """A staff login attempt, kept to slow down password guessing.
+
+    The name typed is kept only as a keyed hash (HMAC with the secret key), so a mistyped password or a
+    guessed name leaves no readable text; the account is linked when the name is one.
+    """
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
-    username: Mapped[str] = mapped_column(String(80), index=True)
+    name_key: Mapped[str] = mapped_column(String(64), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(default=False)

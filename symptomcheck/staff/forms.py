@@ -1,12 +1,21 @@
-"""The front desk's forms: log in, change a request's status, add a note, assign, record a call, a verdict, merge."""
+"""The front desk's forms: log in, accounts, passwords, status, notes, assignment, calls, verdicts, merges."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 
 
 class LoginPage(FlaskForm):
@@ -24,6 +33,65 @@ class OptionalRadioField(RadioField):
     def pre_validate(self, form: Any) -> None:
         if self.data:
             super().pre_validate(form)
+
+
+class CodePage(FlaskForm):
+    code = StringField(
+        "Code",
+        description="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        validators=[InputRequired("Enter the code from your authenticator app."), Length(max=40)],
+    )
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.code]
+
+
+class EnrolCode(CodePage):
+    code = StringField(
+        "Code",
+        description="The 6-digit code your authenticator app shows for symptomcheck.",
+        validators=[InputRequired("Enter the code from your authenticator app."), Length(max=40)],
+    )
+
+
+class ChangePassword(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+    new_password = PasswordField(
+        "New password",
+        description="At least 12 characters. A few uncommon words together are easy to remember and hard to guess.",
+        validators=[InputRequired("Enter a new password."), Length(max=200, message="Use 200 characters or fewer.")],
+    )
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[
+            InputRequired("Enter the new password again."),
+            EqualTo("new_password", "The new passwords differ."),
+        ],
+    )
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.current_password, self.new_password, self.confirm_password]
+
+
+class AddAccount(FlaskForm):
+    username = StringField(
+        "Username",
+        description="Letters, digits, dots, dashes or underscores; 3 to 80 characters.",
+        validators=[
+            InputRequired("Enter a username."),
+            Regexp(
+                r"^\s*[A-Za-z0-9._-]{3,80}\s*$", message="Use 3 to 80 letters, digits, dots, dashes or underscores."
+            ),
+        ],
+    )
+    admin = BooleanField("Admin: manages accounts and reads the audit log")
+    clinician = BooleanField("Clinician: records whether a suggested level was right")
+
+    @property
+    def question_fields(self) -> list[Field]:
+        return [self.username]
 
 
 class StatusChange(FlaskForm):

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from symptomcheck.records import contact_requests, desk, exports
+from symptomcheck.records import contact_requests, desk, exports, staff_accounts
 from symptomcheck.records.models import (
     ATTEMPT_OUTCOMES,
     CONTACT_TIMES,
@@ -41,32 +42,60 @@ login_manager.login_view = "staff.login"
 login_manager.login_message = "Log in to see the front desk pages."
 
 
+# Endpoints open before a login is complete: the password page, and the two-factor pages after a right password.
+OPEN_ENDPOINTS = {"staff.login", "staff.two_factor", "staff.two_factor_setup"}
+# Pages a person with a temporary password may still open.
+TEMPORARY_PASSWORD_ENDPOINTS = {"staff.change_password", "staff.logout"}
+PENDING_LOGIN = datetime.timedelta(minutes=5)  # from a right password to a right code
+STALE_FORM = "Nothing was saved: the page had been open too long. Try again."
+ENDED_MESSAGES = {
+    "idle": "You were logged out because the page was not used for a while.",
+    "lifetime": "You were logged out because your login is more than {hours} hours old. Log in again.",
+    "ended": "You were logged out. Log in again.",
+}
+
+
 @login_manager.user_loader
-def load_staff(staff_id: str) -> Staff | None:
-    return contact_requests.staff_member(int(staff_id))
+def load_staff(session_id: str) -> Staff | None:
+    """Return the staff member of a live server-side session; the cookie holds only the session's id."""
+    config = current_app.config
+    staff, ended = staff_accounts.load_session(
+        session_id,
+        idle=datetime.timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
+        lifetime=datetime.timedelta(hours=config["STAFF_SESSION_HOURS"]),
+    )
+    g.staff_session_ended = ended
+    return staff
 
 
 @bp.before_app_request
-def end_idle_staff_sessions() -> None:
-    """Log out a staff session left idle too long, on any page (a phone intake uses the patient pages)."""
+def end_ended_staff_sessions() -> None:
+    """Forget a staff login whose server-side session ended, on any page (a phone intake uses the patient pages)."""
     # Most requests come from patients with no login: do not load a user for them.
-    if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
+    if request.endpoint == "static" or "_user_id" not in session or current_user.is_authenticated:
         return
-    idle_limit = datetime.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
-    if now().timestamp() - session.get("staff_seen", 0) > idle_limit.total_seconds():
-        logout_user()
-        session.clear()
-        flash("You were logged out because the page was not used for a while.")
-        return
-    session["staff_seen"] = now().timestamp()
+    ended = g.get("staff_session_ended") or "ended"
+    logout_user()
+    session.clear()
+    flash(ENDED_MESSAGES[ended].format(hours=current_app.config["STAFF_SESSION_HOURS"]))
 
 
 @bp.before_request
 def require_login() -> Response | None:
-    """Refuse anonymous access to every front desk page but the login page."""
-    if request.endpoint == "staff.login" or current_user.is_authenticated:
+    """Refuse anonymous access to every front desk page but the login pages; hold a temporary password."""
+    if request.endpoint in OPEN_ENDPOINTS:
         return None
-    return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
+    if current_user.must_change_password and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS:
+        flash("Choose a new password to replace the temporary one.")
+        return redirect(url_for("staff.change_password"))
+    return None
+
+
+def require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)
 
 
 @bp.app_template_filter("phone")
@@ -119,22 +148,98 @@ def staff_globals() -> dict[str, Any]:
     }
 
 
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def two_factor_required() -> bool:
+    return bool(current_app.config["STAFF_TWO_FACTOR"])
+
+
+def finish_login(staff: Staff) -> Response:
+    """Start a new server-side session (a new id: nothing from before the login carries over)."""
+    session.clear()  # no patient answers, pending login or old state carried into a staff session
+    g.pop("csrf_token", None)  # Flask-WTF's token for this request was the cleared session's: make a new one
+    staff_accounts.start_session(staff)
+    login_user(staff)
+    return redirect(url_for("staff.change_password" if staff.must_change_password else "staff.queue"))
+
+
+def pending_staff() -> Staff | None:
+    """Return who gave a right password in the last few minutes and still owes a two-factor code."""
+    staff_id, since = session.get("pending_staff"), session.get("pending_since", 0)
+    if staff_id is None or now().timestamp() - since > PENDING_LOGIN.total_seconds():
+        return None
+    staff = contact_requests.staff_member(int(staff_id))
+    return staff if staff is not None and staff.is_active else None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(security.STAFF_LOGINS, methods=["POST"])
 def login() -> str | Response | tuple[str, int]:
     form = forms.LoginPage()
     if form.validate_on_submit():
-        username, address = form.username.data.strip(), request.remote_addr or "unknown"
-        if contact_requests.too_many_failed_logins(username, address):
+        username, address, key = form.username.data.strip(), client_address(), current_app.secret_key
+        if staff_accounts.too_many_failed_logins(username, address, key):
             return render_template("staff/login.html", form=form, throttled=True), 429
-        staff = contact_requests.log_in(username, form.password.data, address)
+        staff = staff_accounts.check_login(username, form.password.data, address, key)
         if staff is not None:
-            session.clear()  # no patient answers or old state carried into a staff session
-            login_user(staff)
-            session["staff_seen"] = now().timestamp()
-            return redirect(url_for("staff.queue"))
+            if not two_factor_required():
+                return finish_login(staff)
+            session.clear()
+            session["pending_staff"], session["pending_since"] = staff.id, now().timestamp()
+            enrolled = staff.totp_enrolled_at is not None
+            return redirect(url_for("staff.two_factor" if enrolled else "staff.two_factor_setup"))
         form.password.errors.append("The username or password is not right.")
     return render_template("staff/login.html", form=form, throttled=False)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(security.STAFF_LOGINS, methods=["POST"])
+def two_factor() -> str | Response | tuple[str, int]:
+    """Ask for the code from the authenticator app, or a recovery code, after a right password."""
+    staff = pending_staff()
+    if staff is None or staff.totp_enrolled_at is None:
+        return redirect(url_for("staff.login"))
+    form = forms.CodePage()
+    if form.validate_on_submit():
+        address, key = client_address(), current_app.secret_key
+        if staff_accounts.too_many_failed_logins(staff.username, address, key):
+            return render_template("staff/code.html", form=form, throttled=True), 429
+        checked = staff_accounts.check_second_factor(staff, form.code.data)
+        if checked.accepted:
+            logged_in = finish_login(staff)  # before the message: a login starts an empty session
+            if checked.used_recovery_code:
+                left = staff_accounts.recovery_codes_left(staff)
+                flash(f"You used a recovery code. {left} are left; an admin can reset two-factor login for you.")
+            return logged_in
+        staff_accounts.record_failure(staff, address, key)
+        form.code.errors.append("The code is not right, or it was used already. Enter the newest code from the app.")
+    return render_template("staff/code.html", form=form, throttled=False)
+
+
+@bp.route("/login/two-factor-setup", methods=["GET", "POST"])
+@limiter.limit(security.STAFF_LOGINS, methods=["POST"])
+def two_factor_setup() -> str | Response:
+    """Set up two-factor login on first use: scan the QR code, type the code the app shows, keep the recovery codes."""
+    staff = pending_staff()
+    if staff is None or staff.totp_enrolled_at is not None:
+        return redirect(url_for("staff.login"))
+    secret = staff_accounts.pending_totp_secret(staff)
+    form = forms.EnrolCode()
+    if form.validate_on_submit():
+        codes = staff_accounts.confirm_enrolment(staff, form.code.data)
+        if codes is not None:
+            finish_login(staff)
+            return render_template("staff/recovery_codes.html", codes=codes)
+        form.code.errors.append("The code is not right. Enter the code the app shows now.")
+    uri = staff_accounts.provisioning_uri(secret, staff.username)
+    return render_template(
+        "staff/two_factor_setup.html",
+        form=form,
+        qr=Markup(staff_accounts.qr_svg(uri)),  # noqa: S704 (segno's own SVG, from our own text)
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+    )
 
 
 @bp.post("/logout")
@@ -142,9 +247,83 @@ def login() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
+    staff_accounts.end_session(current_user.session_id)
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> str | Response:
+    """Let each person change their own password (and replace a temporary one)."""
+    form = forms.ChangePassword()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("The current password is not right.")
+        elif problem := staff_accounts.password_problem(form.new_password.data, current_user.username):
+            form.new_password.errors.append(problem)
+        elif form.new_password.data == form.current_password.data:
+            form.new_password.errors.append("Choose a password different from the current one.")
+        else:
+            staff_accounts.change_own_password(current_user, form.new_password.data)
+            flash("Your password was changed. Your other logins were ended.")
+            return redirect(url_for("staff.queue"))
+    return render_template("staff/change_password.html", form=form)
+
+
+def find_account_or_404(staff_id: int) -> Staff:
+    found = contact_requests.staff_member(staff_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+def accounts() -> str | Response:
+    """List the accounts, and add one with a temporary password shown once."""
+    require_admin()
+    form = forms.AddAccount()
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        if staff_accounts.find_staff(username) is not None:
+            form.username.errors.append(f"There is already an account named {username}.")
+        else:
+            password = staff_accounts.temporary_password()
+            staff_accounts.add_account(current_user, username, password, admin=form.admin.data,
+                                       clinician=form.clinician.data, temporary=True)  # fmt: skip
+            return render_template("staff/temporary_password.html", username=username, password=password, added=True)
+    return render_template(
+        "staff/accounts.html",
+        form=form,
+        accounts=contact_requests.all_staff(),
+        last_logins=staff_accounts.last_logins(),
+    )
+
+
+@bp.post("/accounts/<int:staff_id>/<action>")
+def account_action(staff_id: int, action: str) -> str | Response:
+    """Disable or enable an account, reset its password or its two-factor login; each ends its sessions."""
+    require_admin()
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    staff = find_account_or_404(staff_id)
+    if action not in {"disable", "enable", "reset-password", "reset-two-factor"}:
+        abort(404)
+    if staff.id == current_user.id and action in {"disable", "reset-two-factor"}:
+        flash("You cannot do that to your own account: ask another admin.")
+    elif action == "disable":
+        staff_accounts.disable_account(current_user, staff)
+        flash(f"{staff.username} can no longer log in; their logins were ended.")
+    elif action == "enable":
+        staff_accounts.enable_account(current_user, staff)
+        flash(f"{staff.username} can log in again.")
+    elif action == "reset-two-factor":
+        staff_accounts.reset_two_factor(current_user, staff)
+        flash(f"{staff.username} will set up two-factor login again at their next login; their logins were ended.")
+    else:
+        password = staff_accounts.reset_password(current_user, staff)
+        return render_template("staff/temporary_password.html", username=staff.username, password=password, added=False)
+    return redirect(url_for("staff.accounts"))
 
 
 QUEUE_ORDERS = {"urgency": "Most urgent first", "overdue": "Overdue first"}
@@ -292,6 +471,9 @@ def change_status(reference: str) -> Response | str:
     found = find_or_404(reference)
     form = status_change_form(found)
     if not form.validate_on_submit():
+        if "csrf_token" in form.errors:  # a stale or missing token: nothing to correct on the form itself
+            flash(STALE_FORM)
+            return redirect(url_for("staff.request_page", reference=reference))
         return render_request(found, status_form=form)
     open_next = request.form.get("then") == "next"
     after = contact_requests.next_open_after(found) if open_next else None  # before the change moves it
@@ -441,8 +623,7 @@ def export_csv() -> Response:
 
 @bp.get("/audit")
 def audit_log() -> str:
-    if not current_user.is_admin:
-        abort(403)
+    require_admin()
     return render_template("staff/audit.html", entries=contact_requests.audit_log())
 
 
