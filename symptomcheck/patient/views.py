@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from symptomcheck.patient import forms
 from symptomcheck.patient.forms import PAGE_BY_ANSWER, PAGE_BY_SLUG, PAGES, Page
-from symptomcheck.records import contact_requests
+from symptomcheck.records import contact_requests, usage
 from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
@@ -167,6 +167,8 @@ def question(slug: str) -> str | Response:
     form = page.form(data=page.form.initial(answers))
     if form.validate_on_submit():
         keep(form.answers())
+        if not phone_intake():
+            usage.page_sent(current_rules(), page.slug, answers, session_answers())
         return next_page(session_answers())
     first_gap = first_unanswered_page(answers)
     if not form.is_submitted() and first_gap and PAGES.index(page) > PAGES.index(first_gap):
@@ -202,6 +204,8 @@ def contact() -> str | Response:
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
         saved = contact_requests.create(outcome, answers, form.contact(), source)
+        if source == "web":
+            usage.contact_sent(outcome.level.id)
         remember_sent(saved.reference, answers)
         if source == "phone":
             session.pop("answers", None)
