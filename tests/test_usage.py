@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import inspect, select, text
 
 from examples import COMPLETE, page_posts, reaching
 from symptomcheck.records import usage
+from symptomcheck.records.desk import DEFAULT_DESK_HOURS
 from symptomcheck.records.models import UsageCount, db
 from tests.test_frontdesk import CONTACT
 from tests.test_journey import Patient
 
-TODAY = datetime.datetime.now(datetime.UTC).date()
+TODAY = datetime.datetime.now(ZoneInfo(DEFAULT_DESK_HOURS["time_zone"])).date()  # the clinic's day
 
 
 def every_row(app: Flask) -> dict[str, list[tuple[Any, ...]]]:

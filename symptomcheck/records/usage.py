@@ -51,7 +51,8 @@ def pages() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 
 
 def today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
+    """Return today's date in the clinic's time zone: the counters' days are the clinic's days."""
+    return datetime.datetime.now(current_app.extensions["desk_hours"].zone).date()
 
 
 def add(counts: Mapping[Key, int], day: datetime.date | None = None) -> None:

@@ -13,19 +13,21 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from symptomcheck.records import contact_requests, desk, exports
+from symptomcheck.records import contact_requests, dashboard, desk, exports
 from symptomcheck.records.models import (
     ATTEMPT_OUTCOMES,
     CONTACT_TIMES,
     FAILED_ATTEMPTS_NOTICE,
     LANGUAGES,
     NEXT_STATUSES,
+    OUTCOMES,
     SOURCES,
     STATUSES,
     ContactRequest,
     Staff,
     now,
 )
+from symptomcheck.staff import dashboard as clinic_dashboard
 from symptomcheck.staff import forms
 from symptomcheck.web import rulebook, security
 from symptomcheck.web.display import answer_rows, current_rules, say
@@ -377,3 +379,69 @@ def start_intake() -> Response:
     session.pop("sent_reference", None)
     session["intake"] = True
     return redirect(url_for("check.first_question"))
+
+
+# --- The clinic's dashboard (admins and clinicians) ---------------------------------------------------------------
+
+# The charts are images of this site: an SVG document whose own styles are inline, and which runs no script.
+CHART_POLICY = {"default-src": "'none'", "style-src": "'unsafe-inline'", "frame-ancestors": "'self'"}
+
+
+def dashboard_figures(default: str = "4weeks") -> clinic_dashboard.Figures:
+    """Return the figures of the period asked for (this week, the last 4 weeks, a month): admins and clinicians only."""
+    if not (current_user.is_admin or current_user.is_clinician):
+        abort(403)
+    at = now()
+    period = dashboard.find_period(request.args.get("period", default), at.astimezone(desk_hours().zone).date())
+    if period is None:
+        abort(400)
+    return clinic_dashboard.figures(period, current_rules(), desk_hours(), at)
+
+
+def dashboard_page(template: str, found: clinic_dashboard.Figures) -> str:
+    return render_template(
+        template,
+        found=found,
+        charts=clinic_dashboard.chart_list(found),
+        periods=dashboard.period_choices(found.at.astimezone(desk_hours().zone).date()),
+        words=clinic_dashboard,
+        outcome_words=OUTCOMES,
+        targets={level: str(target) for level, target in desk_hours().targets.items()},
+        rules_version=current_rules().version,
+    )
+
+
+@bp.get("/dashboard")
+def dashboard_view() -> str:
+    return dashboard_page("staff/dashboard.html", dashboard_figures())
+
+
+@bp.get("/dashboard/report")
+def dashboard_report() -> str:
+    """The month's figures on a page that prints on two sheets or fewer."""
+    this_month = now().astimezone(desk_hours().zone).strftime("%Y-%m")
+    found = dashboard_figures(default=this_month)
+    if len(found.period.key) != len("2026-11"):
+        abort(400)  # the report is of a month
+    return dashboard_page("staff/report.html", found)
+
+
+@bp.get("/dashboard/charts/<name>.svg")
+@talisman(content_security_policy=CHART_POLICY)
+def dashboard_chart(name: str) -> Response:
+    found = dashboard_figures()
+    chart = next((chart for chart in clinic_dashboard.chart_list(found) if chart.name == name), None)
+    if chart is None:
+        abort(404)
+    return Response(chart.draw(), mimetype="image/svg+xml")
+
+
+@bp.get("/dashboard.csv")
+def dashboard_csv() -> Response:
+    found = dashboard_figures()
+    contact_requests.audit(current_user, "export", None, f"dashboard CSV, {found.period.key}")
+    return Response(
+        clinic_dashboard.as_csv(found),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="dashboard-{found.period.key}.csv"'},
+    )
