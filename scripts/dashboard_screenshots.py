@@ -57,6 +57,8 @@ def main(outdir: Path) -> None:
                     page.screenshot(path=str(outdir / f"{name}-{width}.png"), full_page=True)
                     for number, section in enumerate(page.locator("main section").all()):  # closer looks
                         section.screenshot(path=str(outdir / f"{name}-{width}-section{number + 1}.png"))
+                    for figure in page.locator("main figure").all():
+                        figure.screenshot(path=str(outdir / f"{name}-{width}-{figure.get_attribute('id')}.png"))
                     if width == 1280:
                         (outdir / f"{name}.pdf").write_bytes(page.pdf(format="Letter"))
                         if name == "report":

@@ -46,15 +46,17 @@ def week_of(day: datetime.date) -> datetime.date:
 def month_period(year: int, month: int, today: datetime.date) -> Period:
     start = datetime.date(year, month, 1)
     following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    return Period(f"{year:04d}-{month:02d}", f"{start:%B %Y}", start, following - datetime.timedelta(days=1))
+    last = min(following - datetime.timedelta(days=1), today)  # no days still to come
+    return Period(f"{year:04d}-{month:02d}", f"{start:%B %Y}", start, last)
 
 
 def period_choices(today: datetime.date) -> list[Period]:
-    """Return the periods offered: this week, the last 4 weeks, and each of the last twelve months (this one first)."""
+    """Return the periods offered: this week, the last 4 weeks (this one and the three before), each of the last
+    twelve months (this one first); each ends today at the latest."""
     monday = week_of(today)
     choices = [
-        Period("week", "This week", monday, monday + datetime.timedelta(days=6)),
-        Period("4weeks", "The last 4 weeks", monday - datetime.timedelta(weeks=3), monday + datetime.timedelta(days=6)),
+        Period("week", "This week", monday, today),
+        Period("4weeks", "The last 4 weeks", monday - datetime.timedelta(weeks=3), today),
     ]
     year, month = today.year, today.month
     for _ in range(MONTHS_OFFERED):
@@ -226,6 +228,11 @@ def speed_figures(period: Period, rules: RuleSet, hours: desk.Hours, at: datetim
         if desk.is_overdue(desk.due_at(request.received_at, request.level, hours), request.status, at):
             overdue[request.level] += 1
     return Speed(levels, weeks, cells, whole, {level: overdue[level] for level in levels})
+
+
+def active_levels(speed: Speed) -> list[str]:
+    """Return the levels that had a request in the period or have one overdue now (emergencies are rarely stored)."""
+    return [level for level in speed.levels if speed.whole[level].requests or speed.overdue_now[level]]
 
 
 # --- Were the suggestions right? ------------------------------------------------------------------------------

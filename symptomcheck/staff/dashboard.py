@@ -9,12 +9,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from symptomcheck.records import dashboard, desk
-from symptomcheck.records.dashboard import Period, SpeedCell
-from symptomcheck.records.models import OUTCOMES, VERDICTS
+from symptomcheck.records.dashboard import Period, SpeedCell, active_levels
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.web import charts
 
 LANGUAGE_WORDS = {"en": "English", "es": "Spanish", "": "Not known"}
+# Each level keeps its colour in every chart, whichever levels a period has (the queue's tag colours).
+LEVEL_COLOURS = {"emergency": "#b10e1e", "urgent": "#d4351c", "soon": "#b35900", "routine": "#1d4f91",
+                 "self_care": "#00703c"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class Chart:
     name: str
     title: str
     summary: str
-    draw: Callable[[], bytes]
+    draw: Callable[[bool], bytes]  # narrow: for a phone
 
 
 def chart_list(found: Figures) -> list[Chart]:
@@ -156,56 +158,63 @@ def chart_list(found: Figures) -> list[Chart]:
             "journey",
             "How far people went",
             journey_summary(usage),
-            lambda: charts.horizontal_bars([label for label, _ in steps], {"People": [value for _, value in steps]}),
+            lambda narrow: charts.horizontal_bars(
+                [label for label, _ in steps], {"People": [value for _, value in steps]}, narrow=narrow
+            ),
         ),
         Chart(
             "results",
             "Results and contact requests by level",
             results_summary(usage),
-            lambda: charts.horizontal_bars(
+            lambda narrow: charts.horizontal_bars(
                 [level_word(level) for level in usage.results],
                 {
                     "Results": list(usage.results.values()),
                     "Contact requests": [usage.contact_requests.get(level, 0) for level in usage.results],
                 },
+                narrow=narrow,
             ),
         ),
         Chart(
             "daily",
             "Checks started and contact requests, day by day",
             daily_summary(usage),
-            lambda: charts.lines(
+            lambda narrow: charts.lines(
                 [f"{day:%-d %b}" for day in usage.started_per_day],
                 {
                     "Checks started": list(usage.started_per_day.values()),
                     "Contact requests": list(usage.contacts_per_day.values()),
                 },
+                narrow=narrow,
             ),
         ),
         Chart(
             "speed",
             "Share of requests called within the target, week by week",
             speed_summary(speed),
-            lambda: charts.bars(
+            lambda narrow: charts.bars(
                 weeks,
                 {
                     level_word(level): [share_as_number(speed.cells[(level, week)]) for week in speed.weeks]
-                    for level in speed.levels
+                    for level in dashboard.active_levels(speed)
                 },
                 percent=True,
+                narrow=narrow,
+                colours=[LEVEL_COLOURS.get(level, "#505a5f") for level in dashboard.active_levels(speed)],
             ),
         ),
         Chart(
             "verdicts",
             "Clinicians' verdicts on the suggested level",
             verdict_summary(verdicts),
-            lambda: charts.horizontal_bars(
+            lambda narrow: charts.horizontal_bars(
                 [f"Rule set {version.version}" for version in verdicts.versions],
                 {
                     "Right": [version.right for version in verdicts.versions],
-                    "Should have been more urgent": [len(version.under) for version in verdicts.versions],
-                    "Should have been less urgent": [version.over for version in verdicts.versions],
+                    "More urgent": [len(version.under) for version in verdicts.versions],
+                    "Less urgent": [version.over for version in verdicts.versions],
                 },
+                narrow=narrow,
             ),
         ),
     ]
@@ -278,4 +287,4 @@ def as_csv(found: Figures) -> str:
     return out.getvalue()
 
 
-WORDS = {"outcomes": OUTCOMES, "verdicts": VERDICTS}
+__all__ = ["active_levels"]  # the templates read it from here, with the words

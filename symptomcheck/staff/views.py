@@ -419,8 +419,9 @@ def dashboard_view() -> str:
 @bp.get("/dashboard/report")
 def dashboard_report() -> str:
     """The month's figures on a page that prints on two sheets or fewer."""
-    this_month = now().astimezone(desk_hours().zone).strftime("%Y-%m")
-    found = dashboard_figures(default=this_month)
+    today = now().astimezone(desk_hours().zone).date()
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")  # the month just ended
+    found = dashboard_figures(default=last_month)
     if len(found.period.key) != len("2026-11"):
         abort(400)  # the report is of a month
     return dashboard_page("staff/report.html", found)
@@ -433,7 +434,7 @@ def dashboard_chart(name: str) -> Response:
     chart = next((chart for chart in clinic_dashboard.chart_list(found) if chart.name == name), None)
     if chart is None:
         abort(404)
-    return Response(chart.draw(), mimetype="image/svg+xml")
+    return Response(chart.draw(request.args.get("size") == "narrow"), mimetype="image/svg+xml")
 
 
 @bp.get("/dashboard.csv")

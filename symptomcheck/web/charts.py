@@ -12,33 +12,32 @@ import pygal
 from pygal.style import Style
 
 # The site's own colours (dark enough against white for a bar or a line, 3:1 at least), and its type.
-STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#0b0c0c",
-    foreground_strong="#0b0c0c",
-    foreground_subtle="#505a5f",
-    opacity="1",
-    opacity_hover="1",
-    transition="0s",
-    font_family='system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
-    colors=("#1d4f91", "#d4351c", "#00703c", "#b35900", "#4c2c92", "#505a5f"),
-    label_font_size=15,
-    major_label_font_size=15,
-    legend_font_size=16,
-    value_font_size=15,
-    tooltip_font_size=14,
-    no_data_font_size=24,
-)
+COLOURS = ("#1d4f91", "#d4351c", "#00703c", "#b35900", "#4c2c92", "#505a5f")
+STYLE_OPTIONS: dict[str, Any] = {
+    "background": "#ffffff",
+    "plot_background": "#ffffff",
+    "foreground": "#0b0c0c",
+    "foreground_strong": "#0b0c0c",
+    "foreground_subtle": "#505a5f",
+    "opacity": "1",
+    "opacity_hover": "1",
+    "transition": "0s",
+    "font_family": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+    "label_font_size": 18,  # drawn 800 wide and shown about 600: 18 reads as 13-14 px
+    "major_label_font_size": 18,
+    "legend_font_size": 18,
+    "value_font_size": 15,
+    "tooltip_font_size": 14,
+    "no_data_font_size": 24,
+}
+STYLE = Style(**STYLE_OPTIONS, colors=COLOURS)
 OPTIONS: dict[str, Any] = {
     "style": STYLE,
     "js": [],  # pygal's tooltips need a script from elsewhere: none here
     "width": 800,
     "height": 360,
     "legend_at_bottom": True,
-    "legend_at_bottom_columns": 3,
-    "print_values": True,
-    "print_zeroes": False,
+    "print_values": False,  # the table under each chart gives every figure; numbers on bars crowd and clash
     "margin": 12,
     "no_data_text": "Nothing to show for this period",
     "truncate_label": 40,
@@ -51,10 +50,45 @@ def svg(chart: Any) -> bytes:
     return rendered
 
 
-def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[int | None]], percent: bool = False) -> bytes:
-    """Draw bars across, one row per label (long labels stay readable), one colour per series."""
-    options = {**OPTIONS, "height": max(240, 90 + 44 * len(labels) * max(1, len(series) // 2))}
-    chart = pygal.HorizontalBar(**options, show_legend=len(series) > 1)
+def sized(narrow: bool) -> dict[str, Any]:
+    """Return the options for a chart drawn for a wide screen, or narrower for a phone (the same type, larger)."""
+    return {**OPTIONS, "width": 420, "truncate_legend": 24, "y_labels_major_count": 4} if narrow else OPTIONS
+
+
+def shorten(label: str, most: int) -> str:
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
+
+
+def legend(series: dict[str, Any], height: int, narrow: bool = False) -> dict[str, Any]:
+    """Return the legend's options: one column when a name is long, so no name runs into the next; room for it."""
+    longest = max((len(name) for name in series), default=0)
+    width = sized(narrow)["width"] - 40
+    columns = max(1, min(len(series), width // (longest * 11 + 40)))  # about 11 px a letter at 18 px
+    rows = -(-len(series) // columns) if len(series) > 1 else 0
+    return {"show_legend": len(series) > 1, "legend_at_bottom_columns": columns, "height": height + 20 + 34 * rows}
+
+
+def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[int | None]], narrow: bool = False) -> bytes:
+    """Draw bars across, one row per label, the first at the top (long labels stay readable)."""
+    height = max(200, 80 + len(labels) * (22 + 20 * len(series)))
+    chart = pygal.HorizontalBar(**{**sized(narrow), **legend(series, height, narrow)})
+    shown = [shorten(label, 20) if narrow else label for label in labels]
+    chart.x_labels = list(reversed(shown))  # pygal draws the first label at the bottom
+    for name, values in series.items():
+        chart.add(name, list(reversed(values)))
+    return svg(chart)
+
+
+def bars(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    percent: bool = False,
+    narrow: bool = False,
+    colours: Sequence[str] = COLOURS,
+) -> bytes:
+    """Draw upright bars, grouped by label (weeks, say), one colour per series (given, so a level keeps its own)."""
+    style = Style(**STYLE_OPTIONS, colors=tuple(colours))
+    chart = pygal.Bar(**{**sized(narrow), **legend(series, 340, narrow), "style": style})
     chart.x_labels = list(labels)
     if percent:
         chart.range = (0, 100)
@@ -64,24 +98,11 @@ def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[int | None
     return svg(chart)
 
 
-def bars(labels: Sequence[str], series: dict[str, Sequence[float | None]], percent: bool = False) -> bytes:
-    """Draw upright bars, grouped by label (weeks, say), one colour per series."""
-    chart = pygal.Bar(**OPTIONS, show_legend=len(series) > 1)
-    chart.x_labels = list(labels)
-    if percent:
-        chart.range = (0, 100)
-        chart.value_formatter = lambda value: f"{value:.0f}%"
-    for name, values in series.items():
-        chart.add(name, list(values))
-    return svg(chart)
-
-
-def lines(labels: Sequence[str], series: dict[str, Sequence[int]]) -> bytes:
+def lines(labels: Sequence[str], series: dict[str, Sequence[int]], narrow: bool = False) -> bytes:
     """Draw a line per series over days; only some days are labelled so the labels do not overlap."""
     chart = pygal.Line(
-        **{**OPTIONS, "print_values": False},
-        show_legend=len(series) > 1,
-        x_labels_major_every=max(1, len(labels) // 7),
+        **{**sized(narrow), **legend(series, 340, narrow)},
+        x_labels_major_every=max(1, len(labels) // (3 if narrow else 7)),
         show_minor_x_labels=False,
         dots_size=3,
         x_label_rotation=0,
