@@ -72,4 +72,6 @@ def main(outdir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/shots-dashboard"))
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m scripts.dashboard_screenshots OUTDIR")
+    main(Path(sys.argv[1]))
