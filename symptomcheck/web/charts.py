@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from xml.etree import ElementTree
 
 import pygal
 from pygal.style import Style
@@ -46,8 +47,14 @@ OPTIONS: dict[str, Any] = {
 
 
 def svg(chart: Any) -> bytes:
-    rendered: bytes = chart.render()
-    return rendered
+    """Return the chart as an SVG document, without the configuration script pygal always writes (unused here)."""
+    tree = chart.render_tree()
+    for parent in list(tree.iter()):
+        for child in [child for child in parent if child.tag == "script"]:
+            parent.remove(child)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        tree, encoding="utf-8", xml_declaration=False
+    )
 
 
 def sized(narrow: bool) -> dict[str, Any]:
