@@ -258,20 +258,21 @@ def test_charts_are_svg_images_of_this_site_with_no_script(seeded: Flask, admin:
     assert admin.get("/staff/dashboard/charts/nothing.svg").status_code == 404
 
 
-@pytest.mark.parametrize(
-    "path", ["/staff/dashboard", "/staff/dashboard/report", "/staff/dashboard.csv", "/staff/dashboard/charts/daily.svg"]
-)
-def test_only_admins_and_clinicians_see_the_dashboard(storage_app: Flask, path: str) -> None:
+DASHBOARD_PATHS = ("/staff/dashboard", "/staff/dashboard/report", "/staff/dashboard.csv",
+                   "/staff/dashboard/charts/daily.svg")  # fmt: skip
+
+
+def test_only_admins_and_clinicians_see_the_dashboard(storage_app: Flask) -> None:
     add_staff(storage_app, "desk")
     add_staff(storage_app, "doctor", clinician=True)
-    assert storage_app.test_client().get(path).status_code == 302  # to the login page
-    desk_member = storage_app.test_client()
+    desk_member, clinician, nobody = (storage_app.test_client() for _ in range(3))
     log_in(desk_member, "desk")
-    assert desk_member.get(path).status_code == 403
-    assert b"Dashboard" not in desk_member.get("/staff/").data
-    clinician = storage_app.test_client()
     log_in(clinician, "doctor")
-    assert clinician.get(path).status_code == 200
+    for path in DASHBOARD_PATHS:
+        assert nobody.get(path).location.startswith("/staff/login"), path
+        assert desk_member.get(path).status_code == 403, path
+        assert clinician.get(path).status_code == 200, path
+    assert b"Dashboard" not in desk_member.get("/staff/").data
     assert b'href="/staff/dashboard"' in clinician.get("/staff/").data
 
 

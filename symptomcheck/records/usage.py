@@ -57,12 +57,18 @@ def today() -> datetime.date:
 
 def add(counts: Mapping[Key, int], day: datetime.date | None = None) -> None:
     """Add to the day's counters in one transaction: an upsert that adds, so two workers never lose a count."""
-    if not counts:
-        return
+    add_days({day or today(): counts})
+
+
+def add_days(days: Mapping[datetime.date, Mapping[Key, int]]) -> None:
+    """Add to the counters of several days at once (one statement, one commit)."""
     rows = [
-        {"day": day or today(), "metric": metric, "key": key, "count": amount}
+        {"day": day, "metric": metric, "key": key, "count": amount}
+        for day, counts in sorted(days.items())
         for (metric, key), amount in sorted(counts.items())
     ]
+    if not rows:
+        return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(UsageCount)
