@@ -10,6 +10,7 @@ written there as JSON.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -21,10 +22,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from examples import COMPLETE
 from symptomcheck.patient import forms
-from symptomcheck.records import contact_requests
+from symptomcheck.records import contact_requests, demo
+from symptomcheck.records.models import UsageCount, db
 from symptomcheck.rules.engine import assess
 from symptomcheck.rules.loader import RuleSet
 from tests.browser import (
@@ -165,6 +168,19 @@ def staff_audit(visit: Visit) -> None:
     expect(visit.page.locator("tbody tr").first).to_contain_text(visit.reference)
 
 
+def staff_dashboard(visit: Visit, path: str = "/staff/dashboard") -> None:
+    """The dashboard (or its monthly report) on six weeks of made-up history, seeded once for this module."""
+    with visit.app.app_context():
+        if db.session.scalars(select(UsageCount)).first() is None:  # beside this module's own request
+            hours = visit.app.extensions["desk_hours"]
+            demo.seed(visit.rules, hours, 6, 1, datetime.datetime.now(hours.zone).date())
+    log_in(visit.page, ADMIN_NAME, ADMIN_PASSWORD)
+    visit.page.goto(path)
+    expect(visit.page.get_by_role("heading", level=1)).to_contain_text(
+        "Dashboard" if path == "/staff/dashboard" else "Monthly report"
+    )
+
+
 def phone_intake(visit: Visit) -> None:
     log_in(visit.page)
     visit.page.get_by_role("button", name="New phone intake").click()
@@ -191,6 +207,8 @@ STAFF_PAGES: dict[str, Callable[[Visit], None]] = {
     "staff-request": staff_request,
     "staff-audit": staff_audit,
     "phone-intake-start": phone_intake,
+    "staff-dashboard": staff_dashboard,
+    "staff-monthly-report": lambda visit: staff_dashboard(visit, "/staff/dashboard/report"),
 }
 PAGES = {**PATIENT_PAGES, **STAFF_PAGES}
 

@@ -37,6 +37,7 @@ OPTIONS: dict[str, Any] = {
     "js": [],  # pygal's tooltips need a script from elsewhere: none here
     "width": 800,
     "height": 360,
+    "explicit_size": True,  # width and height on the SVG: the page knows its shape before it loads
     "legend_at_bottom": True,
     "print_values": False,  # the table under each chart gives every figure; numbers on bars crowd and clash
     "margin": 12,
