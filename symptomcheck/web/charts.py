@@ -60,7 +60,7 @@ def svg(chart: Any) -> bytes:
 
 def sized(narrow: bool) -> dict[str, Any]:
     """Return the options for a chart drawn for a wide screen, or narrower for a phone (the same type, larger)."""
-    return {**OPTIONS, "width": 420, "truncate_legend": 24, "y_labels_major_count": 4} if narrow else OPTIONS
+    return {**OPTIONS, "width": 420, "truncate_legend": 24} if narrow else OPTIONS
 
 
 def shorten(label: str, most: int) -> str:
@@ -70,16 +70,17 @@ def shorten(label: str, most: int) -> str:
 def legend(series: dict[str, Any], height: int, narrow: bool = False) -> dict[str, Any]:
     """Return the legend's options: one column when a name is long, so no name runs into the next; room for it."""
     longest = max((len(name) for name in series), default=0)
-    width = sized(narrow)["width"] - 40
-    columns = max(1, min(len(series), width // (longest * 11 + 40)))  # about 11 px a letter at 18 px
+    # pygal starts the legend under the plot, right of the labels: on a phone, one name a line.
+    columns = 1 if narrow else max(1, min(len(series), 760 // (longest * 12 + 40)))  # up to 12 px a letter
     rows = -(-len(series) // columns) if len(series) > 1 else 0
-    return {"show_legend": len(series) > 1, "legend_at_bottom_columns": columns, "height": height + 20 + 34 * rows}
+    return {"show_legend": len(series) > 1, "legend_at_bottom_columns": columns, "height": height + 24 + 40 * rows}
 
 
 def horizontal_bars(labels: Sequence[str], series: dict[str, Sequence[int | None]], narrow: bool = False) -> bytes:
     """Draw bars across, one row per label, the first at the top (long labels stay readable)."""
     height = max(200, 80 + len(labels) * (22 + 20 * len(series)))
-    chart = pygal.HorizontalBar(**{**sized(narrow), **legend(series, height, narrow)})
+    fewer = {"x_labels_major_count": 4, "show_minor_x_labels": False} if narrow else {}  # numbers that fit
+    chart = pygal.HorizontalBar(**{**sized(narrow), **legend(series, height, narrow), **fewer})
     shown = [shorten(label, 20) if narrow else label for label in labels]
     chart.x_labels = list(reversed(shown))  # pygal draws the first label at the bottom
     for name, values in series.items():
