@@ -322,3 +322,13 @@ def test_seeding_is_deterministic_and_never_adds_to_history(storage_app: Flask) 
     assert min(day for day, *_ in first[1]) == datetime.date(2026, 11, 7)
     assert seed(storage_app, "--weeks", "2", "--seed", "4", "--until", "2026-11-20", "--reset").exit_code == 0
     assert rows() != first
+
+
+def test_pygal_leaves_no_import_hook_behind() -> None:
+    """pygal's hook for its map plugins makes Python warn on later imports; the charts module takes it out."""
+    import sys
+
+    from symptomcheck.web import charts
+
+    assert charts.STYLE is not None
+    assert not [finder for finder in sys.meta_path if type(finder).__name__ == "PluginImportFixer"]
