@@ -145,7 +145,7 @@ class Chart:
     name: str
     title: str
     summary: str
-    draw: Callable[[bool], bytes]  # narrow: for a phone
+    draw: Callable[[bool], charts.Drawing]  # narrow: for a phone
 
 
 def chart_list(found: Figures) -> list[Chart]:
