@@ -23,7 +23,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from symptomcheck import commands
     from symptomcheck.patient import api
     from symptomcheck.patient import views as patient_views
-    from symptomcheck.records import desk, storage
+    from symptomcheck.patient.forms import PAGES
+    from symptomcheck.records import desk, storage, usage
     from symptomcheck.rules import loader
     from symptomcheck.rules.problems import RuleFileError
     from symptomcheck.staff import views as staff_views
@@ -69,6 +70,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PROXY_HOPS=0,  # how many reverse proxies set X-Forwarded-For/-Proto/-Host
         RATELIMIT_STORAGE_URI="memory://",  # redis://127.0.0.1:6379 to share limits across workers
         RATELIMIT_ENABLED=True,  # stated, not left to the limiter: it keeps the last app's setting
+        COUNT_USAGE=True,  # daily counters of checks started, pages sent, results (records/usage.py); false: none
+        DEMO_DATABASE=False,  # true only on a demo database: `flask demo seed` fills it with made-up history
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")
     if test_config:
@@ -91,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)
+    usage.init_app(app, [(page.slug, str(page.title), page.answer_ids) for page in PAGES])
     # current_user for templates as a proxy: a patient page never uses it, so no user is loaded for one.
     staff_views.login_manager.init_app(app, add_context_processor=False)
     app.jinja_env.globals["current_user"] = current_user

@@ -16,6 +16,7 @@ from symptomcheck.records.models import Staff, db
 staff_cli = AppGroup("staff", help="Manage front desk accounts.")
 requests_cli = AppGroup("requests", help="Manage stored contact requests.")
 desk_cli = AppGroup("desk", help="The front desk's alerts.")
+demo_cli = AppGroup("demo", help="A demo database: made-up history for the dashboard.")
 
 
 @staff_cli.command("create")
@@ -71,7 +72,37 @@ def send_alerts() -> None:
         raise SystemExit(1)
 
 
+@demo_cli.command("seed")
+@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 104), help="How many weeks of history.")
+@click.option("--seed", "seed_value", default=1, show_default=True, help="The same seed gives the same history.")
+@click.option("--until", "last_day", type=click.DateTime(["%Y-%m-%d"]), help="The last day (default: today).")
+@click.option("--reset", is_flag=True, help="Delete the demo's requests and counters first.")
+def seed_demo(weeks: int, seed_value: int, last_day: datetime.datetime | None, reset: bool) -> None:
+    """Fill a demo database with made-up journeys, requests, calls, outcomes and verdicts (refused elsewhere)."""
+    from flask import current_app
+
+    from symptomcheck.records import demo
+
+    if current_app.config["DEMO_DATABASE"] is not True:
+        raise click.ClickException(
+            "This is not a demo database, so nothing was written. Seed only a database made for the demo,"
+            " started with SYMPTOMCHECK_DEMO_DATABASE=true."
+        )
+    if demo.has_history() and not reset:
+        raise click.ClickException("The database already holds requests or counters; add --reset to replace them.")
+    if reset:
+        demo.wipe()
+    hours = current_app.extensions["desk_hours"]
+    until = last_day.date() if last_day else datetime.datetime.now(hours.zone).date()
+    made = demo.seed(current_app.extensions["symptomcheck_rules"], hours, weeks, seed_value, until)
+    click.echo(
+        f"Seeded {made['days']} days to {until}: {made['journeys']} journeys, {made['requests']} contact requests,"
+        f" {made['calls']} calls, {made['verdicts']} verdicts (seed {seed_value})."
+    )
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(requests_cli)
     app.cli.add_command(desk_cli)
+    app.cli.add_command(demo_cli)

@@ -10,6 +10,7 @@ written there as JSON.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -21,10 +22,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from examples import COMPLETE
 from symptomcheck.patient import forms
-from symptomcheck.records import contact_requests
+from symptomcheck.records import contact_requests, demo
+from symptomcheck.records.models import UsageCount, db
 from symptomcheck.rules.engine import assess
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, FOR_CALLER
@@ -202,6 +205,19 @@ def staff_change_password(visit: Visit) -> None:
     expect(visit.page.locator(".error-summary")).to_contain_text("Enter a new password.")
 
 
+def staff_dashboard(visit: Visit, path: str = "/staff/dashboard") -> None:
+    """The dashboard (or its monthly report) on six weeks of made-up history, seeded once for this module."""
+    with visit.app.app_context():
+        if db.session.scalars(select(UsageCount)).first() is None:  # beside this module's own request
+            hours = visit.app.extensions["desk_hours"]
+            demo.seed(visit.rules, hours, 6, 1, datetime.datetime.now(hours.zone).date())
+    log_in(visit.page, ADMIN_NAME, ADMIN_PASSWORD)
+    visit.page.goto(path)
+    expect(visit.page.get_by_role("heading", level=1)).to_contain_text(
+        "Dashboard" if path == "/staff/dashboard" else "Monthly report"
+    )
+
+
 def phone_intake(visit: Visit) -> None:
     log_in(visit.page)
     visit.page.get_by_role("button", name="New phone intake").click()
@@ -248,6 +264,8 @@ STAFF_PAGES: dict[str, Callable[[Visit], None]] = {
     "phone-intake-start": phone_intake,
     "phone-intake-emergency": phone_intake_emergency,
     "phone-intake-emergency-errors": lambda visit: phone_intake_emergency(visit, errors=True),
+    "staff-dashboard": staff_dashboard,
+    "staff-monthly-report": lambda visit: staff_dashboard(visit, "/staff/dashboard/report"),
 }
 PAGES = {**PATIENT_PAGES, **STAFF_PAGES}
 

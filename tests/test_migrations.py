@@ -28,6 +28,7 @@ OUTCOME = "c3d9a6f1e8b2"  # closing outcome, clinician's verdict, clinician role
 INTAKE = "a11b2c9e5f48"  # who took a phone intake's call; an emergency call record has no consent time
 MERGES = "a11d4e7f9c03"  # outcome and verdict in the history; merged duplicates
 STAFF_SESSIONS = "c15b6e1d9a27"  # server-side staff sessions, accounts, two-factor, hashed login names
+USAGE = "d12e8c4b7f35"  # daily usage counters
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,6 +99,7 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     scripts = ScriptDirectory(str(storage.MIGRATIONS))
     assert len(scripts.get_heads()) == 1  # one line of migrations, no branches to merge
     assert [script.revision for script in scripts.walk_revisions()] == [
+        USAGE,
         STAFF_SESSIONS,
         MERGES,
         INTAKE,

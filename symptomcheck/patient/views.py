@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from symptomcheck.patient import call_time, forms
 from symptomcheck.patient.forms import PAGE_BY_ANSWER, PAGE_BY_SLUG, PAGES, Page
-from symptomcheck.records import contact_requests
+from symptomcheck.records import contact_requests, usage
 from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
@@ -177,6 +177,8 @@ def question(slug: str) -> str | Response:
     form = page.form(data=shown) if request.method == "POST" else None
     if form and form.validate_on_submit():
         keep(form.answers())
+        if not phone_intake():
+            usage.page_sent(current_rules(), page.slug, answers, session_answers())
         return next_page(session_answers())
     first_gap = first_unanswered_page(answers)
     if not form and first_gap and PAGES.index(page) > PAGES.index(first_gap):
@@ -220,6 +222,8 @@ def contact() -> str | Response:
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
         saved = contact_requests.create(outcome, answers, form.contact(), source, taken_by_id=intake.staff_id())
+        if source == "web":
+            usage.contact_sent(outcome.level.id)
         remember_sent(saved.reference, answers)
         if source == "phone":
             intake.end()

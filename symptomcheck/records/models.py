@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -251,3 +251,17 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class UsageCount(db.Model):  # type: ignore[name-defined,misc]
+    """How many times something happened on one day, e.g. ('2026-12-01', 'page', 'neck', 41): a counter, not a visit.
+
+    Never an address, a session, an answer or a time finer than the day (records/usage.py says what is counted).
+    """
+
+    __table_args__ = (UniqueConstraint("day", "metric", "key", name="uq_usage_count_day_metric_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[datetime.date] = mapped_column(Date, index=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from symptomcheck.records import contact_requests, desk, exports, staff_accounts
+from symptomcheck.records import contact_requests, dashboard, desk, exports, staff_accounts
 from symptomcheck.records.models import (
     ATTEMPT_OUTCOMES,
     CONTACT_TIMES,
@@ -30,6 +30,7 @@ from symptomcheck.records.models import (
     now,
 )
 from symptomcheck.rules.engine import InvalidAnswers, assess_submission
+from symptomcheck.staff import dashboard as clinic_dashboard
 from symptomcheck.staff import forms
 from symptomcheck.web import intake, rulebook, security
 from symptomcheck.web.display import answer_rows, current_rules, say
@@ -684,3 +685,71 @@ def record_emergency_call() -> str | Response | tuple[str, int]:
         "staff/emergency_call.html", form=form, script=intake.script(outcome.level.id), level=outcome.level, say=say
     )
     return (page, 400) if form.is_submitted() else page
+
+
+# --- The clinic's dashboard (admins and clinicians) ---------------------------------------------------------------
+
+
+def dashboard_figures(default: str = "4weeks") -> clinic_dashboard.Figures:
+    """Return the figures of the period asked for (this week, the last 4 weeks, a month): admins and clinicians only."""
+    if not (current_user.is_admin or current_user.is_clinician):
+        abort(403)
+    at = now()
+    period = dashboard.find_period(request.args.get("period", default), at.astimezone(desk_hours().zone).date())
+    if period is None:
+        abort(400)
+    return clinic_dashboard.figures(period, current_rules(), desk_hours(), at)
+
+
+def dashboard_page(template: str, found: clinic_dashboard.Figures) -> str:
+    return render_template(
+        template,
+        found=found,
+        charts=clinic_dashboard.chart_list(found),
+        periods=dashboard.period_choices(found.at.astimezone(desk_hours().zone).date()),
+        words=clinic_dashboard,
+        outcome_words=OUTCOMES,
+        targets={level: str(target) for level, target in desk_hours().targets.items()},
+        rules_version=current_rules().version,
+    )
+
+
+@bp.get("/dashboard")
+def dashboard_view() -> str:
+    return dashboard_page("staff/dashboard.html", dashboard_figures())
+
+
+@bp.get("/dashboard/report")
+def dashboard_report() -> str:
+    """The month's figures on a page that prints on two sheets or fewer."""
+    today = now().astimezone(desk_hours().zone).date()
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")  # the month just ended
+    found = dashboard_figures(default=last_month)
+    if len(found.period.key) != len("2026-11"):
+        abort(400)  # the report is of a month
+    return dashboard_page("staff/report.html", found)
+
+
+@bp.get("/dashboard/charts/<name>.svg")
+def dashboard_chart(name: str) -> Response:
+    """A chart as an image of this site; its policy allows its own inline styles by their hashes, nothing more."""
+    found = dashboard_figures()
+    chart = next((chart for chart in clinic_dashboard.chart_list(found) if chart.name == name), None)
+    if chart is None:
+        abort(404)
+    drawing = chart.draw(request.args.get("size") == "narrow")
+    styles = " ".join(f"'{digest}'" for digest in drawing.style_hashes)
+    response = Response(drawing.svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = security.policy_header({"style-src": styles})
+    return response
+
+
+@bp.get("/dashboard.csv")
+def dashboard_csv() -> Response:
+    found = dashboard_figures()
+    contact_requests.audit(current_user, "export", None, f"dashboard CSV, {found.period.key}")
+    return Response(
+        clinic_dashboard.as_csv(found),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="dashboard-{found.period.key}.csv"'},
+    )

@@ -94,6 +94,13 @@ class SecureHeaders(Talisman):
         app.extensions["security_headers"] = {}  # (endpoint, over HTTPS) -> the headers Talisman gives
 
     def _set_response_headers(self, response: Response) -> Response:
+        own_policy = response.headers.get("Content-Security-Policy")  # a view's own, stricter policy (a chart)
+        response = self._set_secure_headers(response)
+        if own_policy:
+            response.headers["Content-Security-Policy"] = own_policy
+        return response
+
+    def _set_secure_headers(self, response: Response) -> Response:
         if self.content_security_policy_nonce_in:  # a nonce differs on every response
             return super()._set_response_headers(response)  # type: ignore[no-any-return]
         # What Talisman's headers depend on: the view's own options, and whether the request came over HTTPS.
@@ -121,6 +128,11 @@ class SessionCookies(SecureCookieSessionInterface):
         if key not in self.serializers:
             self.serializers[key] = super().get_signing_serializer(app)  # type: ignore[assignment]
         return self.serializers[key]
+
+
+def policy_header(extra: dict[str, str]) -> str:
+    """Return the site's Content-Security-Policy with some directives added, as a header value."""
+    return "; ".join(f"{directive} {value}" for directive, value in (CONTENT_SECURITY_POLICY | extra).items())
 
 
 limiter = Limiter(get_remote_address)
