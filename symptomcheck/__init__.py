@@ -44,6 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # The session cookie is encrypted (web/sessions.py); the server refuses it after this long unused, or in all.
+        SESSION_IDLE_MINUTES=120,
+        SESSION_MAX_HOURS=12,
         DATABASE_URL=os.environ.get("DATABASE_URL"),
         AUTO_MIGRATE=None,  # None: migrate an SQLite file at start, leave other databases to `flask db upgrade`
         RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close

@@ -25,6 +25,7 @@ OUTBOX = "5d2e8a41c7b9"
 UPDATES = "b7e1c0d4a2f5"  # a request may update an earlier one
 ASSIGNMENT = "9c4f1e2a7d30"
 OUTCOME = "c3d9a6f1e8b2"  # closing outcome, clinician's verdict, clinician role
+RELIABILITY = "b15f3a2c8d14"  # ended sessions, the contact form's one-time token
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -95,6 +96,7 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     scripts = ScriptDirectory(str(storage.MIGRATIONS))
     assert len(scripts.get_heads()) == 1  # one line of migrations, no branches to merge
     assert [script.revision for script in scripts.walk_revisions()] == [
+        RELIABILITY,
         OUTCOME,
         UPDATES,
         ASSIGNMENT,

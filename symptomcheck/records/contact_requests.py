@@ -23,6 +23,7 @@ from symptomcheck.records.models import (
     Alert,
     AuditEntry,
     ContactRequest,
+    EndedSession,
     LoginAttempt,
     RequestEvent,
     Staff,
@@ -269,6 +270,7 @@ def purge(older_than: datetime.timedelta) -> int:
         db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
         db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
+    db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now()))  # expired anyway
     db.session.commit()
     return len(ids)
 

@@ -194,3 +194,10 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
     username: Mapped[str] = mapped_column(String(80), index=True)
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class EndedSession(db.Model):  # type: ignore[name-defined,misc]
+    """A browser session ended by "Start again" or a login: its cookie must not work again. Only a random id."""
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), index=True)  # then forgotten

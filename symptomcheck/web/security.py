@@ -6,13 +6,13 @@ from typing import Any
 
 import flask_limiter
 from flask import Flask, current_app, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
-from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
+
+from symptomcheck.web import sessions
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -66,19 +66,6 @@ class SecureHeaders(Talisman):
         return response
 
 
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with its serializer made once per secret key, not twice per request."""
-
-    def __init__(self) -> None:
-        self.serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if key not in self.serializers:
-            self.serializers[key] = super().get_signing_serializer(app)  # type: ignore[assignment]
-        return self.serializers[key]
-
-
 limiter = Limiter(get_remote_address)
 talisman = SecureHeaders()
 
@@ -94,7 +81,7 @@ def init_app(app: Flask) -> None:
     hops = int(app.config["PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    app.session_interface = SessionCookies()
+    app.session_interface = sessions.EncryptedSessions()
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
