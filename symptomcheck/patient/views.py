@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -171,6 +171,11 @@ def question(slug: str) -> str | Response:
     first_gap = first_unanswered_page(answers)
     if not form.is_submitted() and first_gap and PAGES.index(page) > PAGES.index(first_gap):
         return redirect(url_for(".question", slug=first_gap.slug))
+    return question_page(page, form)
+
+
+def question_page(page: Page, form: Any, wait_minutes: int | None = None) -> str:
+    """Render a page of questions with its form, and the wait when a rate limit stopped it."""
     number = PAGES.index(page)
     back = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
     if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
@@ -183,11 +188,12 @@ def question(slug: str) -> str | Response:
         total=len(PAGES),
         back=back,
         session_lost="csrf_token" in form.errors,
+        wait_minutes=wait_minutes,
     )
 
 
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"])
+@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"], deduct_when=security.stored_a_request)
 def contact() -> str | Response:
     answers = session_answers()
     try:
@@ -202,19 +208,48 @@ def contact() -> str | Response:
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
         saved = contact_requests.create(outcome, answers, form.contact(), source)
+        g.stored_a_request = True
         remember_sent(saved.reference, answers)
         if source == "phone":
             session.pop("answers", None)
             session.pop("intake", None)
             return redirect(url_for("staff.request_page", reference=saved.reference))
         return redirect(url_for(".contact_sent"))
+    return contact_page(form, outcome)
+
+
+def contact_page(form: forms.ContactPage, outcome: Result, wait_minutes: int | None = None) -> str:
+    """Render the contact form, and the wait when a rate limit stopped it."""
     return render_template(
-        "contact.html", form=form, result=outcome, retention_days=current_app.config["RETENTION_DAYS"]
+        "contact.html",
+        form=form,
+        result=outcome,
+        retention_days=current_app.config["RETENTION_DAYS"],
+        wait_minutes=wait_minutes,
     )
 
 
+@bp.errorhandler(429)
+def too_many_tries(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]] | HTTPException:
+    """Stop a form sent too often, keeping what was typed on it, with the real wait and the clinic's phone."""
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    wait = security.wait_minutes()
+    if request.endpoint == "check.contact":
+        try:
+            outcome = assess_submission(current_rules(), session_answers())
+        except InvalidAnswers:
+            outcome = None
+        if outcome is not None:
+            return contact_page(forms.ContactPage(), outcome, wait), 429, headers
+    if request.endpoint == "check.question" and request.view_args:
+        page = PAGE_BY_SLUG.get(request.view_args.get("slug", ""))
+        if page is not None:
+            return question_page(page, page.form(), wait), 429, headers
+    return render_template("error.html", code=429, wait_minutes=wait), 429, headers
+
+
 @bp.post("/contact/update")
-@limiter.limit(security.CONTACT_REQUESTS)
+@limiter.limit(security.CONTACT_REQUESTS, deduct_when=security.stored_a_request)
 def send_update() -> Response:
     """Send changed answers to the clinic, linked to the request this browser sent before."""
     if not ButtonForm().validate_on_submit():
@@ -230,6 +265,7 @@ def send_update() -> Response:
         if update is None:  # the earlier request is gone: ask for the details again
             session.pop("sent_reference", None)
             return redirect(url_for(".contact"))
+        g.stored_a_request = True
         remember_sent(reference, answers)  # the person keeps one reference; the desk sees the link
         session["update_sent"] = True
     return redirect(url_for(".result"))

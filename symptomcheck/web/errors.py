@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from werkzeug.wrappers import Response
 
 from symptomcheck.records.models import db
+from symptomcheck.web import security
 
 
 def register(app: Flask) -> None:
@@ -22,7 +23,8 @@ def register(app: Flask) -> None:
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if request.path.startswith("/api/"):
             return jsonify(error=error.name, message=error.description), code, headers
-        return render_template("error.html", code=code), code, headers
+        wait = security.wait_minutes() if code == 429 else None
+        return render_template("error.html", code=code, wait_minutes=wait), code, headers
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import flask_limiter
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from werkzeug.datastructures import Headers
@@ -98,4 +100,34 @@ def init_app(app: Flask) -> None:
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Fail open: with the shared store (Redis) unreachable, each worker counts in its own memory, says so in one
+    # log line, and checks the store again now and then. A limit never stops a patient because a store is down.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
+    limiter._storage_dead = False  # one Limiter serves every app made in a process (the tests): start afresh
+    limiter.logger.addFilter(without_stack)
+
+
+def without_stack(record: logging.LogRecord) -> bool:
+    """Keep a limiter error to its one line: the stack of a refused connection says nothing more."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
+
+
+def stored_a_request(response: Response) -> bool:
+    """Say whether this request stored a contact request: only those count against the contact limit."""
+    return bool(g.get("stored_a_request"))
+
+
+def wait_minutes() -> int:
+    """Return how many whole minutes until the limit that refused this request lets it through again."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 1
+    try:
+        seconds = breached.reset_at - time.time()
+    except Exception:  # the store may be down: then a minute is the honest guess
+        return 1
+    return max(1, round(seconds / 60))
