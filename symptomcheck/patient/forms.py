@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -235,6 +237,9 @@ def wtforms_messages(language: str) -> NullTranslations:
     return Translations.load(wtforms.i18n.messages_path(), [language], domain="wtforms")
 
 
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
 class ContactPage(FlaskForm):
     """Ask the clinic to contact me: who, how, when, and explicit consent."""
 
@@ -271,6 +276,13 @@ class ContactPage(FlaskForm):
         validators=[InputRequired(lazy_gettext("Select when we should contact you."))],
     )
     consent = BooleanField(validators=[DataRequired(lazy_gettext("Check the box to agree, or we cannot contact you."))])
+    # A one-time token drawn with the page: the same form sent twice stores one request (see contact_requests.create).
+    submission = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not SUBMISSION_TOKEN.fullmatch(self.submission.data or ""):
+            self.submission.data = secrets.token_urlsafe(24)
 
     def validate_phone(self, field: StringField) -> None:
         if not field.data:

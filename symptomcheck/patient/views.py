@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -20,7 +21,7 @@ from symptomcheck.records import contact_requests
 from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
-from symptomcheck.web import i18n, security
+from symptomcheck.web import errors, i18n, security
 from symptomcheck.web.display import EMERGENCY_LINE, NOT_ADVICE, answer_rows, current_rules, disclaimer, say
 from symptomcheck.web.forms import ButtonForm
 from symptomcheck.web.security import limiter
@@ -205,10 +206,13 @@ def contact() -> str | Response:
     form = forms.ContactPage()
     if form.validate_on_submit():
         source = "phone" if phone_intake() else "web"
+        token = form.submission.data
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
-        saved = contact_requests.create(outcome, answers, form.contact(), source)
-        g.stored_a_request = True
+        saved = contact_requests.find_submission(token)  # this very form, sent again: the first reference
+        if saved is None:
+            saved = contact_requests.create(outcome, answers, form.contact(), source, submission_token=token)
+            g.stored_a_request = True
         remember_sent(saved.reference, answers)
         if source == "phone":
             session.pop("answers", None)
@@ -218,15 +222,31 @@ def contact() -> str | Response:
     return contact_page(form, outcome)
 
 
-def contact_page(form: forms.ContactPage, outcome: Result, wait_minutes: int | None = None) -> str:
-    """Render the contact form, and the wait when a rate limit stopped it."""
+def contact_page(
+    form: forms.ContactPage, outcome: Result, wait_minutes: int | None = None, not_sure_it_was_sent: bool = False
+) -> str:
+    """Render the contact form, with the wait when a rate limit stopped it, or the news of a fault."""
     return render_template(
         "contact.html",
         form=form,
         result=outcome,
         retention_days=current_app.config["RETENTION_DAYS"],
         wait_minutes=wait_minutes,
+        not_sure_it_was_sent=not_sure_it_was_sent,
     )
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_fault(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:
+    """On the contact form, say the truth after a fault: it may have been saved; sending again stores it once."""
+    if request.endpoint != "check.contact" or request.method != "POST":
+        return errors.database_error(error)
+    errors.database_error(error)  # rolls back and logs the one line
+    try:
+        outcome = assess_submission(current_rules(), session_answers())
+    except InvalidAnswers:
+        return errors.database_error(error)
+    return contact_page(forms.ContactPage(), outcome, not_sure_it_was_sent=True), 503, [("Retry-After", "5")]
 
 
 @bp.errorhandler(429)

@@ -12,7 +12,7 @@ import phonenumbers
 from flask import current_app, has_request_context
 from flask_babel import get_locale
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from symptomcheck.records import alerts, desk
 from symptomcheck.records.exports import Record
@@ -48,13 +48,26 @@ class Contact:
 
 
 def create(
-    result: Result, answers: dict[str, Any], contact: Contact, source: str, updates: ContactRequest | None = None
+    result: Result,
+    answers: dict[str, Any],
+    contact: Contact,
+    source: str,
+    updates: ContactRequest | None = None,
+    submission_token: str | None = None,
 ) -> ContactRequest:
-    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
+    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it.
+
+    The reference is drawn before the commit, so it is known whatever happens after. With a submission token,
+    a form sent again (a retry after a fault) finds the request it stored the first time instead of a second row,
+    also when the first commit's answer was lost with the connection.
+    """
+    if submission_token and (earlier := find_submission(submission_token)) is not None:
+        return earlier
     for _ in range(5):
         request = ContactRequest(
             updates=updates,
             reference=new_reference(),
+            submission_token=submission_token,
             source=source,
             name=contact.name,
             phone=contact.phone,
@@ -73,12 +86,33 @@ def create(
         db.session.add(request)
         try:
             db.session.commit()
-        except IntegrityError:  # the random reference was taken: draw another
+        except IntegrityError:  # the random reference was taken (draw another), or the same form was sent twice
             db.session.rollback()
+            if submission_token and (earlier := find_submission(submission_token)) is not None:
+                return earlier
             continue
+        except DBAPIError:  # the connection failed: the commit may have reached the database all the same
+            db.session.rollback()
+            if submission_token and (earlier := find_submission_after_fault(submission_token)) is not None:
+                return earlier
+            raise
         alerts.send_after_response()
         return request
     raise RuntimeError("could not draw an unused reference")
+
+
+def find_submission(token: str) -> ContactRequest | None:
+    """Return the request a contact form with this one-time token stored, if any."""
+    return db.session.scalar(select(ContactRequest).where(ContactRequest.submission_token == token))
+
+
+def find_submission_after_fault(token: str) -> ContactRequest | None:
+    """Look once more, on a fresh connection, for a request whose commit was cut off; None when that fails too."""
+    try:
+        return find_submission(token)
+    except DBAPIError:
+        db.session.rollback()
+        return None
 
 
 def page_language() -> str | None:

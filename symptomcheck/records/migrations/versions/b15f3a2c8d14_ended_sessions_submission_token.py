@@ -25,9 +25,15 @@ def upgrade():
     )
     with op.batch_alter_table('ended_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ended_session_expires_at'), ['expires_at'], unique=False)
+    with op.batch_alter_table('contact_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('submission_token', sa.String(length=43), nullable=True))
+        batch_op.create_unique_constraint('uq_contact_request_submission_token', ['submission_token'])
 
 
 def downgrade():
+    with op.batch_alter_table('contact_request', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_contact_request_submission_token', type_='unique')
+        batch_op.drop_column('submission_token')
     with op.batch_alter_table('ended_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ended_session_expires_at'))
     op.drop_table('ended_session')
