@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,7 +42,7 @@ def patient(storage_app: Flask) -> Patient:
 
 
 @pytest.fixture
-def commit_fault(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+def commit_fault(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Make the next commits fail as a lost connection does: after the database committed, or before."""
     real_commit = Session.commit
     plan: list[str] = []
@@ -59,7 +59,7 @@ def commit_fault(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None
         plan.extend(faults)
 
     monkeypatch.setattr(Session, "commit", commit)
-    yield arrange
+    return arrange
 
 
 def test_the_same_form_sent_twice_stores_one_request(storage_app: Flask, patient: Patient) -> None:
