@@ -109,17 +109,24 @@ class Visitor:
     def contact_form(self) -> dict[str, Any]:
         """Return the contact request form, filled in, with this session's CSRF token and the form's one-time token."""
         status, _, page = self.open("/contact")
+        if status != 200:
+            raise AssertionError(f"GET /contact gave {status}")
+        return self.contact_form_from(page)
+
+    @staticmethod
+    def contact_form_from(page: str) -> dict[str, Any]:
+        """Return the contact form of a page, filled in, with its CSRF and one-time tokens."""
         csrf, submission = CSRF_TOKEN.search(page), SUBMISSION_TOKEN.search(page)
-        if status != 200 or not csrf or not submission:
-            raise AssertionError(f"GET /contact gave {status} and no form tokens")
+        if not csrf or not submission:
+            raise AssertionError("the contact page has no form tokens")
         return {**CONTACT, "csrf_token": csrf.group(1), "submission": submission.group(1)}
 
-    def sent_reference(self) -> str:
+    @staticmethod
+    def reference_in(page: str) -> str:
         """Read the reference the "sent" page shows."""
-        status, _, page = self.open("/contact/sent")
         found = REFERENCE.search(page)
-        if status != 200 or not found:
-            raise AssertionError(f"GET /contact/sent gave {status} and no reference")
+        if not found:
+            raise AssertionError("the sent page shows no reference")
         return found.group(1)
 
 
