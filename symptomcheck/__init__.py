@@ -27,7 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from symptomcheck.rules import loader
     from symptomcheck.rules.problems import RuleFileError
     from symptomcheck.staff import views as staff_views
-    from symptomcheck.web import errors, i18n, security
+    from symptomcheck.web import errors, i18n, logs, security
 
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(
@@ -61,7 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAIL_USERNAME="",
         MAIL_PASSWORD="",
         ALERT_LEVELS="urgent,soon",  # a new request at these levels is emailed to the desk
-        PUBLIC_URL="http://127.0.0.1:5000",  # where the desk opens the links in an alert
+        PUBLIC_URL="http://127.0.0.1:5000",  # the canonical address: alert links, the FHIR Questionnaire's url
+        TRUSTED_HOSTS=None,  # host names a request may give (comma-separated); default PUBLIC_URL's and loopback
         MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
         SESSION_COOKIE_SECURE=False,  # set True behind HTTPS
         FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)
@@ -87,6 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except (ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"symptomcheck cannot start: DESK_HOURS cannot be used: {exc}") from exc
 
+    logs.install()
     security.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)

@@ -48,8 +48,8 @@ def test_every_route_sends_the_security_headers(app: Flask) -> None:
             assert headers["Cache-Control"] == "no-store", url
 
 
-def test_hsts_is_sent_over_https_only(app: Flask) -> None:
-    client = app.test_client()
+def test_hsts_is_sent_over_https_only(make_app: Callable[..., Flask]) -> None:
+    client = make_app(PUBLIC_URL="https://clinic.example").test_client()
     assert "Strict-Transport-Security" not in client.get("/").headers
     secure = client.get("/", base_url="https://clinic.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=63072000")
@@ -61,13 +61,13 @@ def test_session_cookie_flags(make_app: Callable[..., Flask]) -> None:
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # local http by default
-    secure = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    secure = make_app(SESSION_COOKIE_SECURE=True, PUBLIC_URL="https://clinic.example").test_client()
     cookie = secure.get("/questions/about-you", base_url="https://clinic.example").headers["Set-Cookie"]
     assert "Secure" in cookie
 
 
 def test_behind_a_proxy_the_scheme_and_address_come_from_it(make_app: Callable[..., Flask]) -> None:
-    app = make_app(PROXY_HOPS=1, FORCE_HTTPS=True)
+    app = make_app(PROXY_HOPS=1, FORCE_HTTPS=True, PUBLIC_URL="https://clinic.example")
     client = app.test_client()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "clinic.example"}
     response = client.get("/", headers=forwarded)
@@ -158,7 +158,7 @@ def observatory_score(headers: Any, cookies: list[str]) -> tuple[int, list[str]]
 
 
 def test_the_header_set_scores_a_plus_on_the_observatory_scale(make_app: Callable[..., Flask]) -> None:
-    client = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    client = make_app(SESSION_COOKIE_SECURE=True, PUBLIC_URL="https://clinic.example").test_client()
     for url in ("/", "/questions/about-you", "/staff/login", "/api/v1/assessments"):
         response = client.get(url, base_url="https://clinic.example")
         cookies = response.headers.getlist("Set-Cookie")
@@ -170,3 +170,34 @@ def test_the_header_set_scores_a_plus_on_the_observatory_scale(make_app: Callabl
 def test_the_observatory_scorer_can_fail() -> None:
     assert observatory_score({}, ["session=1"])[0] < 100
     assert observatory_score({"Content-Security-Policy": "default-src 'self' 'unsafe-inline'"}, [])[0] < 100
+
+
+@pytest.mark.parametrize("path", ["/", "/staff", "/fhir/Questionnaire/cervicogenic-headache-self-check"])
+def test_a_host_not_trusted_is_refused_and_never_reflected(make_app: Callable[..., Flask], path: str) -> None:
+    client = make_app(PUBLIC_URL="https://check.example-clinic.org", FORCE_HTTPS=True).test_client()
+    for headers in ({"Host": "evil.example"}, {"Host": "check.example-clinic.org.evil.example"}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 400
+        assert "evil" not in response.headers.get("Location", "")
+        assert b"evil" not in response.data
+        assert response.headers["Cache-Control"] == "no-store"
+    proxied = make_app(PROXY_HOPS=1, PUBLIC_URL="https://check.example-clinic.org").test_client()
+    response = proxied.get(path, headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    assert response.status_code == 400
+    trusted = client.get(path, base_url="https://check.example-clinic.org")
+    assert trusted.status_code in {200, 302, 308}
+    assert "evil" not in trusted.headers.get("Location", "")
+
+
+def test_the_fhir_questionnaire_url_is_the_canonical_one(make_app: Callable[..., Flask]) -> None:
+    client = make_app(PUBLIC_URL="https://check.example-clinic.org/").test_client()
+    for base in ("http://localhost", "http://127.0.0.1:8000"):
+        body = client.get("/fhir/Questionnaire/cervicogenic-headache-self-check", base_url=base).get_json()
+        assert body["url"] == "https://check.example-clinic.org/fhir/Questionnaire/cervicogenic-headache-self-check"
+
+
+def test_trusted_hosts_can_be_listed(make_app: Callable[..., Flask]) -> None:
+    client = make_app(TRUSTED_HOSTS="a.example, .b.example").test_client()
+    assert client.get("/", base_url="http://a.example").status_code == 200
+    assert client.get("/", base_url="http://www.b.example").status_code == 200
+    assert client.get("/", base_url="http://localhost").status_code == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from symptomcheck.patient import openapi
@@ -90,5 +90,7 @@ def emergency_flags(loaded: RuleSet) -> list[list[str]]:
 
 @fhir_bp.get(f"/Questionnaire/{exports.QUESTIONNAIRE_ID}")
 def questionnaire() -> Response:
-    body = exports.questionnaire(url_for("fhir.questionnaire", _external=True), current_rules().version)
+    # The canonical address (PUBLIC_URL), never one built from the request's Host header.
+    canonical = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("fhir.questionnaire")
+    body = exports.questionnaire(canonical, current_rules().version)
     return Response(json.dumps(body, indent=2), mimetype="application/fhir+json")

@@ -227,6 +227,19 @@ class TreatmentPage(QuestionPage):
             raise ValidationError(gettext(problem))
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def no_control_characters(message: Any) -> Any:
+    """Refuse a line of text holding a control character (a NUL byte above all: the database refuses it)."""
+
+    def check(form: Any, field: Field) -> None:
+        if field.data and CONTROL_CHARACTERS.search(field.data):
+            raise ValidationError(str(message))
+
+    return check
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -254,6 +267,9 @@ class ContactPage(FlaskForm):
         validators=[
             DataRequired(lazy_gettext("Enter your name.")),
             Length(max=200, message=lazy_gettext("Enter a shorter name.")),
+            no_control_characters(
+                lazy_gettext("Use only letters, numbers, spaces and marks like - or ' in your name.")
+            ),
         ],
         filters=[_strip],
     )
