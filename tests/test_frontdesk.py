@@ -328,7 +328,7 @@ def test_purge_deletes_only_old_finished_requests(storage_app: Flask) -> None:
         db.session.commit()
     result = storage_app.test_cli_runner().invoke(args=["requests", "purge", "--older-than", "90d"])
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 finished request(s) closed more than 90 day(s) ago." in result.output
+    assert "Deleted 1 finished request(s) closed more than 90 days ago." in result.output
     assert [row.status for row in stored(storage_app)] == ["booked", "new"]
     bad = storage_app.test_cli_runner().invoke(args=["requests", "purge", "--older-than", "soon"])
     assert bad.exit_code == 2

@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from symptomcheck.records import alerts, desk
@@ -292,21 +292,44 @@ def audit_log(limit: int = 500) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)))
 
 
-def purge(older_than: datetime.timedelta) -> int:
-    """Delete finished requests whose status last changed before the period; return how many."""
+def purge(older_than: datetime.timedelta, open_older_than: datetime.timedelta | None = None) -> tuple[int, int]:
+    """Delete finished requests whose status last changed before the period, and, with the longer second period,
+    requests never moved past new or contacted; return how many of each."""
     cutoff = now() - older_than
-    old = select(ContactRequest.id).where(
+    finished = select(ContactRequest.id).where(
         ContactRequest.status.in_(FINISHED), ContactRequest.status_changed_at < cutoff
     )
-    ids = list(db.session.scalars(old))
-    if ids:
-        db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
-        db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
-        db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
+    ids = list(db.session.scalars(finished))
+    open_ids: list[int] = []
+    if open_older_than is not None:
+        open_ids = list(db.session.scalars(still_open_before(now() - open_older_than)))
+    every = ids + open_ids
+    if every:
+        db.session.execute(update(ContactRequest).where(ContactRequest.updates_id.in_(every)).values(updates_id=None))
+        db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(every)))
+        db.session.execute(delete(Alert).where(Alert.request_id.in_(every)))
+        db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(every)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now()))  # expired anyway
     db.session.commit()
-    return len(ids)
+    return len(ids), len(open_ids)
+
+
+def still_open_before(cutoff: datetime.datetime) -> Select[tuple[int]]:
+    """Select the ids of requests never moved past new or contacted whose status last changed before the cutoff."""
+    return select(ContactRequest.id).where(
+        ContactRequest.status.not_in(FINISHED), ContactRequest.status_changed_at < cutoff
+    )
+
+
+def open_deletion_date(request: ContactRequest, open_retention: datetime.timedelta) -> datetime.datetime | None:
+    """Return when an open request will be deleted if nothing moves it on; None for a finished one."""
+    if request.status in FINISHED:
+        return None
+    changed = request.status_changed_at
+    if changed.tzinfo is None:  # SQLite gives naive times back
+        changed = changed.replace(tzinfo=datetime.UTC)
+    return changed + open_retention
 
 
 def stored_request_answers() -> list[tuple[str, dict[str, Any]]]:
@@ -343,3 +366,8 @@ def log_in(username: str, password: str, address: str) -> Staff | None:
     db.session.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=succeeded))
     db.session.commit()
     return staff if succeeded else None
+
+
+def count_open_before(cutoff: datetime.datetime) -> int:
+    """Return how many open requests last changed before the cutoff."""
+    return db.session.scalar(select(func.count()).select_from(still_open_before(cutoff).subquery())) or 0

@@ -226,9 +226,13 @@ def status_change_form(found: ContactRequest) -> forms.StatusChange:
 @bp.get("/requests/<reference>")
 def request_page(reference: str) -> str:
     found = find_or_404(reference)
-    contact_requests.audit(current_user, "view", found.reference)
+    if request.method == "GET":  # a HEAD shows nobody anything: no audit entry
+        contact_requests.audit(current_user, "view", found.reference)
     status_form = status_change_form(found)
     due = desk.due_at(found.received_at, found.level, desk_hours())
+    config = current_app.config
+    deleted_on = contact_requests.open_deletion_date(found, datetime.timedelta(days=config["OPEN_RETENTION_DAYS"]))
+    warn = deleted_on is not None and deleted_on - now() <= datetime.timedelta(days=config["RETENTION_WARNING_DAYS"])
     return render_template(
         "staff/request.html",
         item=found,
@@ -247,6 +251,7 @@ def request_page(reference: str) -> str:
         due=due,
         overdue=desk.is_overdue(due, found.status, now()),
         target=desk_hours().targets.get(found.level),
+        deleted_on=deleted_on if warn else None,
     )
 
 
