@@ -201,3 +201,22 @@ def test_trusted_hosts_can_be_listed(make_app: Callable[..., Flask]) -> None:
     assert client.get("/", base_url="http://a.example").status_code == 200
     assert client.get("/", base_url="http://www.b.example").status_code == 200
     assert client.get("/", base_url="http://localhost").status_code == 400
+
+
+def test_the_contact_form_needs_its_csrf_token(make_app: Callable[..., Flask]) -> None:
+    from symptomcheck.records.models import ContactRequest
+    from tests.helpers import detached_rows
+
+    app = make_app()
+    client = app.test_client()
+    patient = Patient(client)
+    patient.answer_all(COMPLETE)
+    contact = {"name": "Ada", "phone": "202 555 0143", "email": "", "preferred_time": "any", "consent": "y"}
+    without = client.post("/contact", data=contact)
+    assert without.status_code == 200  # the form again, with "Please press Send again"
+    assert "Please press Send again" in text_of(check_page(without.data))
+    forged = client.post("/contact", data={**contact, "csrf_token": "forged"})
+    assert "Please press Send again" in text_of(check_page(forged.data))
+    assert detached_rows(app, ContactRequest) == []
+    assert patient.submit("/contact", contact).location == "/contact/sent"  # with the page's token it is sent
+    assert len(detached_rows(app, ContactRequest)) == 1
