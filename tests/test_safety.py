@@ -164,7 +164,11 @@ def self_care_row(answers: dict[str, Any]) -> bool:
 @SAFETY
 @given(st.one_of(complete_answers, near_self_care))
 def test_self_care_exactly_when_the_triage_row_holds(answers: dict[str, Any]) -> None:
-    assert (assess(RULES, answers).level.id == "self_care") == self_care_row(answers)
+    result = assess(RULES, answers)
+    row = self_care_row(answers)
+    assert (result.level.id == "self_care") == row
+    # Every fired rule's reason is shown: a self-care reason beside a more urgent level misleads as much.
+    assert any(rule.level is not None and rule.level.id == "self_care" for rule in result.fired) == row
 
 
 def test_the_cases_near_self_care_fall_on_both_sides_of_every_threshold() -> None:
