@@ -239,13 +239,13 @@ def contact_page(
 @bp.errorhandler(SQLAlchemyError)
 def database_fault(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:
     """On the contact form, say the truth after a fault: it may have been saved; sending again stores it once."""
+    page = errors.database_error(error)  # rolls back and logs the one line
     if request.endpoint != "check.contact" or request.method != "POST":
-        return errors.database_error(error)
-    errors.database_error(error)  # rolls back and logs the one line
+        return page
     try:
         outcome = assess_submission(current_rules(), session_answers())
     except InvalidAnswers:
-        return errors.database_error(error)
+        return page
     return contact_page(forms.ContactPage(), outcome, not_sure_it_was_sent=True), 503, [("Retry-After", "5")]
 
 

@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -117,7 +117,9 @@ class EncryptedSessions(SecureCookieSessionInterface):
             return None
         cookie = request.cookies.get(self.get_cookie_name(app))
         payload = self.unseal(app, cookie) if cookie else None
-        if payload is None or not still_valid(app, payload):
+        # A stylesheet or an icon never reads the session: no need to ask the database whether it was ended.
+        static = bool(app.static_url_path) and request.path.startswith(f"{app.static_url_path}/")
+        if payload is None or not still_valid(app, payload, check_ended=not static):
             return self.session_class()
         try:
             data = self.get_signing_serializer_payload(payload["d"])
@@ -150,7 +152,8 @@ class EncryptedSessions(SecureCookieSessionInterface):
                 response.vary.add("Cookie")
             return
         stamp = now().timestamp()
-        stale = stamp - getattr(session, "seen", stamp) >= SEEN_REFRESH_SECONDS
+        # "Last used" is rewritten at most once a minute, and never on a static file (a cookie on a cacheable file).
+        stale = stamp - getattr(session, "seen", stamp) >= SEEN_REFRESH_SECONDS and request.endpoint != "static"
         if not (session.modified or stale or self.should_set_cookie(app, session)):
             return
         payload = {"i": session.session_id, "s": session.started, "t": stamp, "d": self.serializer.dumps(dict(session))}
@@ -175,7 +178,7 @@ def limits(app: Flask) -> tuple[float, float]:
     return idle, absolute
 
 
-def still_valid(app: Flask, payload: dict[str, Any]) -> bool:
+def still_valid(app: Flask, payload: dict[str, Any], check_ended: bool = True) -> bool:
     """Say whether a decrypted session is within its time limits and was not ended."""
     try:
         session_id, started, seen = str(payload["i"]), float(payload["s"]), float(payload["t"])
@@ -185,7 +188,7 @@ def still_valid(app: Flask, payload: dict[str, Any]) -> bool:
     stamp = now().timestamp()
     if stamp - seen > idle or stamp - started > absolute or seen > stamp + 60:
         return False
-    return not was_ended(session_id)
+    return not (check_ended and was_ended(session_id))
 
 
 def was_ended(session_id: str) -> bool:
