@@ -198,7 +198,8 @@ def app_endpoints(base: str) -> list[Endpoint]:
     visitor = Visitor(base, behind_proxy=True)
     visitor.answer_everything()
     cookie = "; ".join(f"{cookie.name}={cookie.value}" for cookie in visitor.cookies)
-    contact = urllib.parse.urlencode(visitor.contact_form())
+    # Without its one-time token, so that each of wrk's posts stores a new request (the same token would find one).
+    contact = urllib.parse.urlencode({k: v for k, v in visitor.contact_form().items() if k != "submission"})
     host = urllib.parse.urlsplit(base).netloc
     return [
         Endpoint("start page", "/"),

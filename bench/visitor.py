@@ -21,6 +21,8 @@ from typing import Any
 from examples import COMPLETE, page_posts
 
 CSRF_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SUBMISSION_TOKEN = re.compile(r'name="submission" type="hidden" value="([^"]+)"')
+REFERENCE = re.compile(r'class="reference">([A-Z0-9]{4}-[A-Z0-9]{4})<')
 
 # One complete set of answers that leads to a routine booking, page by page.
 PAGES = page_posts(COMPLETE)
@@ -105,23 +107,41 @@ class Visitor:
             raise AssertionError(f"after the last page the check went to {location}, not Check your answers")
 
     def contact_form(self) -> dict[str, Any]:
-        """Return the contact request form, filled in, with this session's CSRF token."""
-        return {**CONTACT, "csrf_token": self.token("/contact")}
+        """Return the contact request form, filled in, with this session's CSRF token and the form's one-time token."""
+        status, _, page = self.open("/contact")
+        if status != 200:
+            raise AssertionError(f"GET /contact gave {status}")
+        return self.contact_form_from(page)
+
+    @staticmethod
+    def contact_form_from(page: str) -> dict[str, Any]:
+        """Return the contact form of a page, filled in, with its CSRF and one-time tokens."""
+        csrf, submission = CSRF_TOKEN.search(page), SUBMISSION_TOKEN.search(page)
+        if not csrf or not submission:
+            raise AssertionError("the contact page has no form tokens")
+        return {**CONTACT, "csrf_token": csrf.group(1), "submission": submission.group(1)}
+
+    @staticmethod
+    def reference_in(page: str) -> str:
+        """Read the reference the "sent" page shows."""
+        found = REFERENCE.search(page)
+        if not found:
+            raise AssertionError("the sent page shows no reference")
+        return found.group(1)
 
 
 def send_contact_requests(base_url: str, count: int, behind_proxy: bool = False) -> Counter[int]:
-    """Answer every page once, then send the contact request `count` times; count the statuses.
+    """Answer every page once, then send `count` contact requests, each from a fresh form; count the statuses.
 
     A 302 to "sent" counts as 302; a 302 anywhere else counts as -1, so it cannot pass for a success.
     Behind a proxy each send comes from a fresh address, so the rate limit (10 an hour) lets it through.
     """
     visitor = Visitor(base_url, behind_proxy)
     visitor.answer_everything()
-    form = visitor.contact_form()
     statuses: Counter[int] = Counter()
     for _ in range(count):
         if behind_proxy:
             visitor.address = fresh_address()
-        status, location, _ = visitor.open("/contact", form)
+        status, location, _ = visitor.open("/contact", visitor.contact_form())  # a new form: a new request
         statuses[-1 if status == 302 and not location.endswith("/contact/sent") else status] += 1
     return statuses

@@ -28,7 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from symptomcheck.rules import loader
     from symptomcheck.rules.problems import RuleFileError
     from symptomcheck.staff import views as staff_views
-    from symptomcheck.web import errors, i18n, security
+    from symptomcheck.web import errors, i18n, logs, security
 
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(
@@ -47,9 +47,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # The session cookie is encrypted (web/sessions.py); the server refuses it after this long unused, or in all.
+        SESSION_IDLE_MINUTES=120,
+        SESSION_MAX_HOURS=12,
         DATABASE_URL=os.environ.get("DATABASE_URL"),
         AUTO_MIGRATE=None,  # None: migrate an SQLite file at start, leave other databases to `flask db upgrade`
         RETENTION_DAYS=90,  # finished contact requests are deleted this long after they close
+        OPEN_RETENTION_DAYS=365,  # requests never moved past new or contacted: this long after their last change
+        RETENTION_WARNING_DAYS=30,  # staff are warned on the request page this long before such a deletion
         PHONE_REGION="US",  # how to read a phone number given without a country code
         STAFF_IDLE_MINUTES=30,  # a staff login ends this long after its last request
         STAFF_SESSION_HOURS=12,  # and this long after it began, however busy
@@ -63,7 +68,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAIL_USERNAME="",
         MAIL_PASSWORD="",
         ALERT_LEVELS="urgent,soon",  # a new request at these levels is emailed to the desk
-        PUBLIC_URL="http://127.0.0.1:5000",  # where the desk opens the links in an alert
+        PUBLIC_URL="http://127.0.0.1:5000",  # the canonical address: alert links, the FHIR Questionnaire's url
+        TRUSTED_HOSTS=None,  # host names a request may give (comma-separated); default PUBLIC_URL's and loopback
         MAX_CONTENT_LENGTH=64 * 1024,  # a full set of answers is under 2 KB
         SESSION_COOKIE_SECURE=False,  # set True behind HTTPS
         FORCE_HTTPS=False,  # redirect http to https (behind a proxy, with PROXY_HOPS)
@@ -91,6 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     except (ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"symptomcheck cannot start: DESK_HOURS cannot be used: {exc}") from exc
 
+    logs.install()
     security.init_app(app)
     i18n.init_app(app)
     storage.init_app(app)

@@ -35,25 +35,57 @@ def create_staff(username: str, admin: bool, clinician: bool, password: str) -> 
     click.echo(f"Created {roles + ' ' if roles else ''}staff account {username!r}.")
 
 
+UNITS = {"h": datetime.timedelta(hours=1), "d": datetime.timedelta(days=1), "w": datetime.timedelta(weeks=1)}
+LONGEST = datetime.timedelta(days=36500)
+
+
 def parse_period(text: str) -> datetime.timedelta:
-    """Read a period such as '90d', '12w' or '36h'."""
-    match = re.fullmatch(r"(\d+)([dwh])", text.strip())
+    """Read a period such as '90d', '12w' or '36h': at least an hour, at most 100 years."""
+    match = re.fullmatch(r"([0-9]{1,6})([dwh])", text.strip())
     if not match:
-        raise click.BadParameter("use a number and a unit, like 90d, 12w or 36h")
-    amount, unit = int(match[1]), match[2]
-    return {"d": datetime.timedelta(days=amount), "w": datetime.timedelta(weeks=amount),
-            "h": datetime.timedelta(hours=amount)}[unit]  # fmt: skip
+        raise click.BadParameter(f"{text!r} cannot be read: use a whole number and a unit, like 90d, 12w or 36h")
+    period = int(match[1]) * UNITS[match[2]]
+    if not datetime.timedelta(hours=1) <= period <= LONGEST:
+        raise click.BadParameter(f"{text!r} is out of range: use at least 1h and at most 36500d")
+    return period
+
+
+def say_period(period: datetime.timedelta) -> str:
+    """Say a period in the unit it was given in: whole days as days, anything else as hours."""
+    if period % datetime.timedelta(days=1):
+        hours = int(period.total_seconds() // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{period.days} day{'s' if period.days != 1 else ''}"
 
 
 @requests_cli.command("purge")
-@click.option("--older-than", "older_than", help="Default: RETENTION_DAYS from the configuration.")
-def purge_requests(older_than: str | None) -> None:
-    """Delete finished (booked, referred or closed) requests older than the period."""
+@click.option("--older-than", "older_than", help="Finished requests. Default: RETENTION_DAYS.")
+@click.option("--open-older-than", "open_older_than", help="Requests never past new or contacted. "
+              "Default: OPEN_RETENTION_DAYS.")  # fmt: skip
+def purge_requests(older_than: str | None, open_older_than: str | None) -> None:
+    """Delete finished requests older than the period, and requests left open for the longer period."""
     from flask import current_app
 
-    period = parse_period(older_than) if older_than else datetime.timedelta(days=current_app.config["RETENTION_DAYS"])
-    deleted = contact_requests.purge(period)
-    click.echo(f"Deleted {deleted} finished request(s) closed more than {period.days} day(s) ago.")
+    config = current_app.config
+    try:
+        period = parse_period(older_than) if older_than else datetime.timedelta(days=config["RETENTION_DAYS"])
+        open_period = (
+            parse_period(open_older_than) if open_older_than else datetime.timedelta(days=config["OPEN_RETENTION_DAYS"])
+        )
+    except click.BadParameter as exc:
+        raise click.UsageError(str(exc.message)) from exc
+    if open_period < period:
+        shorter = f"--open-older-than {say_period(open_period)} is shorter than {say_period(period)}"
+        raise click.UsageError(f"requests still open are kept at least as long as finished ones: {shorter}")
+    finished, still_open = contact_requests.purge(period, open_period)
+    click.echo(f"Deleted {finished} finished request(s) closed more than {say_period(period)} ago.")
+    click.echo(f"Deleted {still_open} request(s) never moved past new or contacted for more than "
+               f"{say_period(open_period)}.")  # fmt: skip
+    warning = datetime.timedelta(days=config["RETENTION_WARNING_DAYS"])
+    soon = contact_requests.count_open_before(contact_requests.now() - open_period + warning)
+    if soon:
+        click.echo(f"Warning: {soon} open request(s) will be deleted within {say_period(warning)} unless they move on.",
+                   err=True)  # fmt: skip
 
 
 @desk_cli.command("alerts")

@@ -130,6 +130,15 @@ def test_deeply_nested_json_is_a_400_not_a_crash(client: FlaskClient) -> None:
     assert response.is_json
 
 
+@pytest.mark.parametrize("depth", [2_000, 30_000])
+def test_deep_nesting_under_the_size_limit_is_a_400_from_the_nesting_guard(client: FlaskClient, depth: int) -> None:
+    body = '{"answers": ' + "[" * depth + "]" * depth + "}"
+    assert len(body.encode()) < 64 * 1024  # under MAX_CONTENT_LENGTH: it is parsed, not refused for its size
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Bad Request", "message": "The body is not valid JSON."}
+
+
 def test_contradicting_treatments_get_an_error_under_both_ids(client: FlaskClient) -> None:
     answers = {**COMPLETE, "treatments_tried": [], "treatment_result": "good_relief"}
     response = client.post(URL, json={"answers": answers})

@@ -224,7 +224,7 @@ def test_title_without_urgent_requests(storage_app: Flask, desk_client: FlaskCli
 
 
 def queue_names(client: FlaskClient, query: str) -> list[str]:
-    return [row.find_all("td")[1].contents[0].strip() for row in queue_rows(client, query)]
+    return [row.find_all("td")[1].find("bdi").get_text().strip() for row in queue_rows(client, query)]  # type: ignore[union-attr]
 
 
 def test_search_by_reference_name_phone_or_email_within_the_filters(

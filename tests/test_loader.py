@@ -98,3 +98,12 @@ def test_a_broken_rule_file_stops_the_app(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "cannot start" in message
     assert f"{broken}:16: rule 'r2': 'neck_orign' is not a question in the questionnaire." in message
+
+
+@pytest.mark.parametrize(("covered", "uncovered"), [("under_18", "18_49"), ("50_plus", "under_18")])
+def test_a_red_flag_covered_at_one_age_band_only_is_reported_for_another(covered: str, uncovered: str) -> None:
+    with pytest.raises(RuleFileError) as caught:
+        loader.load(HERE / "invalid" / f"red_flag_only_at_{covered}.yaml")
+    (problem,) = caught.value.errors
+    assert problem.problem is Problem.RED_FLAG_WITHOUT_RULE
+    assert f"the red flag 'myelopathy' on its own (age band {uncovered})" in str(problem)

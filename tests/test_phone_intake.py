@@ -242,9 +242,9 @@ def test_a_staff_member_takes_more_calls_than_the_patients_limit(storage_app: Fl
     assert [row.source for row in requests_of(storage_app)] == ["phone"] * 12
     patient = Patient(storage_app.test_client())  # from the same address, without a login
     patient.answer_all(COMPLETE)
-    statuses = [patient.submit("/contact", {}).status_code for _ in range(11)]
-    assert statuses[:10] == [200] * 10  # refused with the form's messages
-    assert statuses[10] == 429
+    statuses = [patient.submit("/contact", CONTACT).status_code for _ in range(11)]
+    assert statuses == [302] * 10 + [429]  # only stored requests count against the limit
+    assert [row.source for row in requests_of(storage_app)] == ["phone"] * 12 + ["web"] * 10
 
 
 def test_the_exemption_needs_a_login_as_well_as_the_flag(app: Flask) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from examples import COMPLETE, page_posts
 from tests.helpers import check_page, text_of
 from tests.test_journey import Patient
 
@@ -49,8 +50,8 @@ def test_every_route_sends_the_security_headers(app: Flask) -> None:
             assert headers["Cache-Control"] == "no-store", url
 
 
-def test_hsts_is_sent_over_https_only(app: Flask) -> None:
-    client = app.test_client()
+def test_hsts_is_sent_over_https_only(make_app: Callable[..., Flask]) -> None:
+    client = make_app(PUBLIC_URL="https://clinic.example").test_client()
     assert "Strict-Transport-Security" not in client.get("/").headers
     secure = client.get("/", base_url="https://clinic.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=63072000")
@@ -62,13 +63,13 @@ def test_session_cookie_flags(make_app: Callable[..., Flask]) -> None:
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # local http by default
-    secure = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    secure = make_app(SESSION_COOKIE_SECURE=True, PUBLIC_URL="https://clinic.example").test_client()
     cookie = secure.get("/questions/about-you", base_url="https://clinic.example").headers["Set-Cookie"]
     assert "Secure" in cookie
 
 
 def test_behind_a_proxy_the_scheme_and_address_come_from_it(make_app: Callable[..., Flask]) -> None:
-    app = make_app(PROXY_HOPS=1, FORCE_HTTPS=True)
+    app = make_app(PROXY_HOPS=1, FORCE_HTTPS=True, PUBLIC_URL="https://clinic.example")
     client = app.test_client()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "clinic.example"}
     response = client.get("/", headers=forwarded)
@@ -83,10 +84,13 @@ def test_contact_requests_are_rate_limited(make_app: Callable[..., Flask]) -> No
     app = make_app(WTF_CSRF_ENABLED=False)
     client = app.test_client()
     statuses = [client.post("/contact", data={}).status_code for _ in range(11)]
-    assert statuses[:10] == [302] * 10  # no answers yet: sent back to the first question
-    assert statuses[10] == 429
-    page = client.post("/contact", data={})
-    assert "Too many tries" in text_of(check_page(page.data))
+    assert statuses == [302] * 11  # no answers yet: sent back to the first question; nothing stored, nothing counted
+    for slug, fields in page_posts(COMPLETE):
+        assert client.post(f"/questions/{slug}", data=fields).status_code == 302
+    contact = {"name": "A", "phone": "202 555 0143", "email": "", "preferred_time": "any", "consent": "y"}
+    statuses = [client.post("/contact", data=contact).status_code for _ in range(11)]
+    assert statuses == [302] * 10 + [429]
+    assert "Too many tries" in text_of(check_page(client.post("/contact", data=contact).data))
 
 
 def test_the_assessment_api_is_rate_limited(make_app: Callable[..., Flask]) -> None:
@@ -159,7 +163,7 @@ def observatory_score(headers: Any, cookies: list[str]) -> tuple[int, list[str]]
 
 
 def test_the_header_set_scores_a_plus_on_the_observatory_scale(make_app: Callable[..., Flask]) -> None:
-    client = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    client = make_app(SESSION_COOKIE_SECURE=True, PUBLIC_URL="https://clinic.example").test_client()
     for url in ("/", "/questions/about-you", "/staff/login", "/api/v1/assessments"):
         response = client.get(url, base_url="https://clinic.example")
         cookies = response.headers.getlist("Set-Cookie")
@@ -190,3 +194,53 @@ def test_the_in_memory_limit_store_sweeps_at_most_once_a_second_and_still_expire
     store.incr("brief", expiry=0.05)
     time.sleep(0.1)
     assert store.get("brief") == 0  # an expired count is gone when read, sweep or not
+
+
+@pytest.mark.parametrize("path", ["/", "/staff", "/fhir/Questionnaire/cervicogenic-headache-self-check"])
+def test_a_host_not_trusted_is_refused_and_never_reflected(make_app: Callable[..., Flask], path: str) -> None:
+    client = make_app(PUBLIC_URL="https://check.example-clinic.org", FORCE_HTTPS=True).test_client()
+    for headers in ({"Host": "evil.example"}, {"Host": "check.example-clinic.org.evil.example"}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 400
+        assert "evil" not in response.headers.get("Location", "")
+        assert b"evil" not in response.data
+        assert response.headers["Cache-Control"] == "no-store"
+    proxied = make_app(PROXY_HOPS=1, PUBLIC_URL="https://check.example-clinic.org").test_client()
+    response = proxied.get(path, headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    assert response.status_code == 400
+    trusted = client.get(path, base_url="https://check.example-clinic.org")
+    assert trusted.status_code in {200, 302, 308}
+    assert "evil" not in trusted.headers.get("Location", "")
+
+
+def test_the_fhir_questionnaire_url_is_the_canonical_one(make_app: Callable[..., Flask]) -> None:
+    client = make_app(PUBLIC_URL="https://check.example-clinic.org/").test_client()
+    for base in ("http://localhost", "http://127.0.0.1:8000"):
+        body = client.get("/fhir/Questionnaire/cervicogenic-headache-self-check", base_url=base).get_json()
+        assert body["url"] == "https://check.example-clinic.org/fhir/Questionnaire/cervicogenic-headache-self-check"
+
+
+def test_trusted_hosts_can_be_listed(make_app: Callable[..., Flask]) -> None:
+    client = make_app(TRUSTED_HOSTS="a.example, .b.example").test_client()
+    assert client.get("/", base_url="http://a.example").status_code == 200
+    assert client.get("/", base_url="http://www.b.example").status_code == 200
+    assert client.get("/", base_url="http://localhost").status_code == 400
+
+
+def test_the_contact_form_needs_its_csrf_token(make_app: Callable[..., Flask]) -> None:
+    from symptomcheck.records.models import ContactRequest
+    from tests.helpers import detached_rows
+
+    app = make_app()
+    client = app.test_client()
+    patient = Patient(client)
+    patient.answer_all(COMPLETE)
+    contact = {"name": "Ada", "phone": "202 555 0143", "email": "", "preferred_time": "any", "consent": "y"}
+    without = client.post("/contact", data=contact)
+    assert without.status_code == 200  # the form again, with "Please press Send again"
+    assert "Please press Send again" in text_of(check_page(without.data))
+    forged = client.post("/contact", data={**contact, "csrf_token": "forged"})
+    assert "Please press Send again" in text_of(check_page(forged.data))
+    assert detached_rows(app, ContactRequest) == []
+    assert patient.submit("/contact", contact).location == "/contact/sent"  # with the page's token it is sent
+    assert len(detached_rows(app, ContactRequest)) == 1

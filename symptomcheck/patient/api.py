@@ -96,6 +96,8 @@ def rules_signed() -> bool:
 
 @fhir_bp.get(f"/Questionnaire/{exports.QUESTIONNAIRE_ID}")
 def questionnaire() -> Response:
+    # The canonical address (PUBLIC_URL), never one built from the request's Host header.
+    canonical = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("fhir.questionnaire")
     rules = current_rules()
-    body = exports.questionnaire(url_for("fhir.questionnaire", _external=True), rules.version, rules_signed())
+    body = exports.questionnaire(canonical, rules.version, rules_signed())
     return Response(json.dumps(body, indent=2), mimetype="application/fhir+json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -18,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -235,6 +237,19 @@ class TreatmentPage(QuestionPage):
             raise ValidationError(gettext(problem))
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def no_control_characters(message: Any) -> Any:
+    """Refuse a line of text holding a control character (a NUL byte above all: the database refuses it)."""
+
+    def check(form: Any, field: Field) -> None:
+        if field.data and CONTROL_CHARACTERS.search(field.data):
+            raise ValidationError(str(message))
+
+    return check
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -243,6 +258,9 @@ def _strip(value: Any) -> Any:
 def wtforms_messages(language: str) -> NullTranslations:
     """Return WTForms' own messages in a language, read from disk once (Flask-WTF reads them on every request)."""
     return Translations.load(wtforms.i18n.messages_path(), [language], domain="wtforms")
+
+
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 class ContactPage(FlaskForm):
@@ -259,6 +277,9 @@ class ContactPage(FlaskForm):
         validators=[
             DataRequired(lazy_gettext("Enter your name.")),
             Length(max=200, message=lazy_gettext("Enter a shorter name.")),
+            no_control_characters(
+                lazy_gettext("Use only letters, numbers, spaces and marks like - or ' in your name.")
+            ),
         ],
         filters=[_strip],
     )
@@ -281,6 +302,13 @@ class ContactPage(FlaskForm):
         validators=[InputRequired(lazy_gettext("Select when we should contact you."))],
     )
     consent = BooleanField(validators=[DataRequired(lazy_gettext("Check the box to agree, or we cannot contact you."))])
+    # A one-time token drawn with the page: the same form sent twice stores one request (see contact_requests.create).
+    submission = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not SUBMISSION_TOKEN.fullmatch(self.submission.data or ""):
+            self.submission.data = secrets.token_urlsafe(24)
 
     def validate_phone(self, field: StringField) -> None:
         if not field.data:

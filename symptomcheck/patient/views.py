@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -19,7 +20,7 @@ from symptomcheck.records import contact_requests, usage
 from symptomcheck.records.models import db
 from symptomcheck.rules.engine import InvalidAnswers, Result, assess_submission, stops_early
 from symptomcheck.rules.questions import BY_ID
-from symptomcheck.web import i18n, intake, security
+from symptomcheck.web import errors, i18n, intake, security
 from symptomcheck.web.display import EMERGENCY_LINE, NOT_ADVICE, answer_rows, current_rules, disclaimer, say
 from symptomcheck.web.forms import ButtonForm, EmergencyCall
 from symptomcheck.web.pagecache import frozen, shown_page
@@ -183,31 +184,42 @@ def question(slug: str) -> str | Response:
     first_gap = first_unanswered_page(answers)
     if not form and first_gap and PAGES.index(page) > PAGES.index(first_gap):
         return redirect(url_for(".question", slug=first_gap.slug))
-    number = PAGES.index(page)
-    back = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
-    if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
-        back = url_for(".review")
-
-    def render(form: forms.QuestionPage) -> str:
-        return render_template(
-            "question.html",
-            form=form,
-            page=page,
-            number=number + 1,
-            total=len(PAGES),
-            back=back,
-            session_lost="csrf_token" in form.errors,
-        )
-
     if form:  # a post with errors: shown once, not kept
-        return render(form)
+        return question_page(page, form)
     # A page not yet posted depends only on these: the same key, the same page for anyone.
-    key = (*frame_key("question"), slug, frozen(shown), back)
-    return shown_page(key, lambda: render(page.form(data=shown)))
+    key = (*frame_key("question"), slug, frozen(shown), back_link(page))
+    return shown_page(key, lambda: question_page(page, page.form(data=shown)))
+
+
+def back_link(page: Page) -> str:
+    """Return where Back goes from a page of questions: the page before, or the check page after "Change"."""
+    if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
+        return url_for(".review")
+    number = PAGES.index(page)
+    return url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
+
+
+def question_page(page: Page, form: Any, wait_minutes: int | None = None) -> str:
+    """Render a page of questions with its form, and the wait when a rate limit stopped it."""
+    return render_template(
+        "question.html",
+        form=form,
+        page=page,
+        number=PAGES.index(page) + 1,
+        total=len(PAGES),
+        back=back_link(page),
+        session_lost="csrf_token" in form.errors,
+        wait_minutes=wait_minutes,
+    )
 
 
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"], exempt_when=security.staff_on_a_call)
+@limiter.limit(
+    security.CONTACT_REQUESTS,
+    methods=["POST"],
+    exempt_when=security.staff_on_a_call,
+    deduct_when=security.stored_a_request,
+)
 def contact() -> str | Response:
     answers = session_answers()
     try:
@@ -219,11 +231,17 @@ def contact() -> str | Response:
     form = forms.ContactPage()
     if form.validate_on_submit():
         source = "phone" if phone_intake() else "web"
+        token = form.submission.data
         # Only the new row's reference is read after the commit: keep it rather than read the row back.
         db.session().expire_on_commit = False  # this request's session only; it ends with the request
-        saved = contact_requests.create(outcome, answers, form.contact(), source, taken_by_id=intake.staff_id())
-        if source == "web":
-            usage.contact_sent(outcome.level.id)
+        saved = contact_requests.find_submission(token)  # this very form, sent again: the first reference
+        if saved is None:
+            saved = contact_requests.create(
+                outcome, answers, form.contact(), source, taken_by_id=intake.staff_id(), submission_token=token
+            )
+            g.stored_a_request = True
+            if source == "web":
+                usage.contact_sent(outcome.level.id)
         remember_sent(saved.reference, answers)
         if source == "phone":
             intake.end()
@@ -234,6 +252,13 @@ def contact() -> str | Response:
             "phone": bool(saved.phone),
         }
         return redirect(url_for(".contact_sent"))
+    return contact_page(form, outcome)
+
+
+def contact_page(
+    form: forms.ContactPage, outcome: Result, wait_minutes: int | None = None, not_sure_it_was_sent: bool = False
+) -> str:
+    """Render the contact form, with the wait when a rate limit stopped it, or the news of a fault."""
     return render_template(
         "contact.html",
         form=form,
@@ -241,11 +266,50 @@ def contact() -> str | Response:
         retention_days=current_app.config["RETENTION_DAYS"],
         call=when_we_call(outcome.level.id, call_time.clock()),
         act_now=outcome.level.rank <= 1,
+        wait_minutes=wait_minutes,
+        not_sure_it_was_sent=not_sure_it_was_sent,
     )
 
 
+@bp.errorhandler(SQLAlchemyError)
+def database_fault(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:
+    """On the contact form, say the truth after a fault: it may have been saved; sending again stores it once."""
+    page = errors.database_error(error)  # rolls back and logs the one line
+    if request.endpoint != "check.contact" or request.method != "POST":
+        return page
+    try:
+        outcome = assess_submission(current_rules(), session_answers())
+    except InvalidAnswers:
+        return page
+    return contact_page(forms.ContactPage(), outcome, not_sure_it_was_sent=True), 503, [("Retry-After", "5")]
+
+
+@bp.errorhandler(429)
+def too_many_tries(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]] | HTTPException:
+    """Stop a form sent too often, keeping what was typed on it, with the real wait and the clinic's phone."""
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    wait = security.wait_minutes()
+    if request.endpoint == "check.contact":
+        try:
+            outcome = assess_submission(current_rules(), session_answers())
+        except InvalidAnswers:
+            outcome = None
+        if outcome is not None:
+            return contact_page(forms.ContactPage(), outcome, wait), 429, headers
+    if request.endpoint == "check.question" and request.view_args:
+        page = PAGE_BY_SLUG.get(request.view_args.get("slug", ""))
+        if page is not None:
+            return question_page(page, page.form(), wait), 429, headers
+    return render_template("error.html", code=429, wait_minutes=wait), 429, headers
+
+
 @bp.post("/contact/update")
-@limiter.limit(security.CONTACT_REQUESTS, methods=["POST"], exempt_when=security.staff_on_a_call)
+@limiter.limit(
+    security.CONTACT_REQUESTS,
+    methods=["POST"],
+    exempt_when=security.staff_on_a_call,
+    deduct_when=security.stored_a_request,
+)
 def send_update() -> Response:
     """Send changed answers to the clinic, linked to the request this browser sent before."""
     if not ButtonForm().validate_on_submit():
@@ -261,6 +325,7 @@ def send_update() -> Response:
         if update is None:  # the earlier request is gone: ask for the details again
             session.pop("sent_reference", None)
             return redirect(url_for(".contact"))
+        g.stored_a_request = True
         remember_sent(reference, answers)  # the person keeps one reference; the desk sees the link
         session["update_sent"] = True
     return redirect(url_for(".result"))

@@ -11,8 +11,8 @@ from typing import Any
 import phonenumbers
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Select, delete, false, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from symptomcheck.records import alerts, desk
 from symptomcheck.records.exports import Record
@@ -25,6 +25,7 @@ from symptomcheck.records.models import (
     Alert,
     AuditEntry,
     ContactRequest,
+    EndedSession,
     LoginAttempt,
     RequestEvent,
     Staff,
@@ -53,13 +54,22 @@ def create(
     source: str,
     updates: ContactRequest | None = None,
     taken_by_id: int | None = None,
+    submission_token: str | None = None,
 ) -> ContactRequest:
-    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it."""
+    """Store a request with its answers, suggestion and any alert to the desk in one transaction; alert after it.
+
+    The reference is drawn before the commit, so it is known whatever happens after. With a submission token,
+    a form sent again (a retry after a fault) finds the request it stored the first time instead of a second row,
+    also when the first commit's answer was lost with the connection.
+    """
+    if submission_token and (earlier := find_submission(submission_token)) is not None:
+        return earlier
     for _ in range(5):
         request = ContactRequest(
             updates=updates,
             taken_by_id=taken_by_id,
             reference=new_reference(),
+            submission_token=submission_token,
             source=source,
             name=contact.name,
             phone=contact.phone,
@@ -78,9 +88,16 @@ def create(
         db.session.add(request)
         try:
             db.session.commit()
-        except IntegrityError:  # the random reference was taken: draw another
+        except IntegrityError:  # the random reference was taken (draw another), or the same form was sent twice
             db.session.rollback()
+            if submission_token and (earlier := find_submission(submission_token)) is not None:
+                return earlier
             continue
+        except DBAPIError:  # the connection failed: the commit may have reached the database all the same
+            db.session.rollback()
+            if submission_token and (earlier := find_submission_after_fault(submission_token)) is not None:
+                return earlier
+            raise
         if alerted and alerts.MailSettings.from_config(current_app.config).can_send:
             alerts.send_after_response()  # only then: otherwise it would take a second connection for nothing
         return request
@@ -128,6 +145,20 @@ def record_emergency_call(
             continue
         return request
     raise RuntimeError("could not draw an unused reference")
+
+
+def find_submission(token: str) -> ContactRequest | None:
+    """Return the request a contact form with this one-time token stored, if any."""
+    return db.session.scalar(select(ContactRequest).where(ContactRequest.submission_token == token))
+
+
+def find_submission_after_fault(token: str) -> ContactRequest | None:
+    """Look once more, on a fresh connection, for a request whose commit was cut off; None when that fails too."""
+    try:
+        return find_submission(token)
+    except DBAPIError:
+        db.session.rollback()
+        return None
 
 
 def page_language() -> str | None:
@@ -489,24 +520,48 @@ def audit_log(limit: int = 500) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)))
 
 
-def purge(older_than: datetime.timedelta) -> int:
-    """Delete finished requests whose status last changed before the period; return how many."""
+def purge(older_than: datetime.timedelta, open_older_than: datetime.timedelta | None = None) -> tuple[int, int]:
+    """Delete finished requests whose status last changed before the period, and, with the longer second period,
+    requests never moved past new or contacted; return how many of each."""
     cutoff = now() - older_than
-    old = select(ContactRequest.id).where(
+    finished = select(ContactRequest.id).where(
         ContactRequest.status.in_(FINISHED), ContactRequest.status_changed_at < cutoff
     )
-    ids = list(db.session.scalars(old))
-    if ids:
+    ids = list(db.session.scalars(finished))
+    open_ids: list[int] = []
+    if open_older_than is not None:
+        open_ids = list(db.session.scalars(still_open_before(now() - open_older_than)))
+    every = ids + open_ids
+    if every:
+        db.session.execute(update(ContactRequest).where(ContactRequest.updates_id.in_(every)).values(updates_id=None))
         # A request merged into a purged one stays, without the link (SQLite does not apply ON DELETE SET NULL).
-        merged = update(ContactRequest).where(ContactRequest.merged_into_id.in_(ids)).values(merged_into_id=None)
+        merged = update(ContactRequest).where(ContactRequest.merged_into_id.in_(every)).values(merged_into_id=None)
         db.session.execute(merged)
-        db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(ids)))
-        db.session.execute(delete(Alert).where(Alert.request_id.in_(ids)))
-        db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(ids)))
+        db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(every)))
+        db.session.execute(delete(Alert).where(Alert.request_id.in_(every)))
+        db.session.execute(delete(ContactRequest).where(ContactRequest.id.in_(every)))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - LOGIN_ATTEMPTS_KEPT))
     db.session.execute(delete(StaffSession).where(StaffSession.ended_at < now() - LOGIN_ATTEMPTS_KEPT))
+    db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now()))  # expired anyway
     db.session.commit()
-    return len(ids)
+    return len(ids), len(open_ids)
+
+
+def still_open_before(cutoff: datetime.datetime) -> Select[tuple[int]]:
+    """Select the ids of requests never moved past new or contacted whose status last changed before the cutoff."""
+    return select(ContactRequest.id).where(
+        ContactRequest.status.not_in(FINISHED), ContactRequest.status_changed_at < cutoff
+    )
+
+
+def open_deletion_date(request: ContactRequest, open_retention: datetime.timedelta) -> datetime.datetime | None:
+    """Return when an open request will be deleted if nothing moves it on; None for a finished one."""
+    if request.status in FINISHED:
+        return None
+    changed = request.status_changed_at
+    if changed.tzinfo is None:  # SQLite gives naive times back
+        changed = changed.replace(tzinfo=datetime.UTC)
+    return changed + open_retention
 
 
 def stored_request_answers() -> list[tuple[str, dict[str, Any]]]:
@@ -531,3 +586,8 @@ def as_record(request: ContactRequest) -> Record:
 
 def staff_member(staff_id: int) -> Staff | None:
     return db.session.get(Staff, staff_id)
+
+
+def count_open_before(cutoff: datetime.datetime) -> int:
+    """Return how many open requests last changed before the cutoff."""
+    return db.session.scalar(select(func.count()).select_from(still_open_before(cutoff).subquery())) or 0

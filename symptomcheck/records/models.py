@@ -138,6 +138,7 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
 
 
 class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
+    __table_args__ = (UniqueConstraint("submission_token", name="uq_contact_request_submission_token"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(9), unique=True, default=new_reference)
     received_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
@@ -189,6 +190,8 @@ class ContactRequest(db.Model):  # type: ignore[name-defined,misc]
         back_populates="request", cascade="all, delete-orphan", order_by="RequestEvent.at"
     )
     alerts: Mapped[list[Alert]] = relationship(back_populates="request", cascade="all, delete-orphan")
+    # The contact form's one-time token: sending the same form again finds this request instead of a second one.
+    submission_token: Mapped[str | None] = mapped_column(String(43))
 
 
 class Alert(db.Model):  # type: ignore[name-defined,misc]
@@ -265,3 +268,10 @@ class UsageCount(db.Model):  # type: ignore[name-defined,misc]
     metric: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(40), default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EndedSession(db.Model):  # type: ignore[name-defined,misc]
+    """A browser session ended by "Start again" or a login: its cookie must not work again. Only a random id."""
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), index=True)  # then forgotten

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     db.init_app(app)
+    app.teardown_appcontext(close_session_quietly)  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
     migrate.init_app(app, db)
     shown = make_url(url).render_as_string(hide_password=True)
     with app.app_context():
@@ -57,6 +58,20 @@ def init_app(app: Flask) -> None:
     if problem:
         log.error("Database %s: %s. Contact requests and the staff pages will not work until this is fixed.",
                   shown, problem)  # fmt: skip
+
+
+def close_session_quietly(error: BaseException | None = None) -> None:
+    """End the request's database session; a connection that died meanwhile is dropped, not raised as an error.
+
+    Closing rolls back, and a rollback on a connection the server ended raises: the response is made by
+    then, so the person gets it, and the pool forgets the dead connection.
+    """
+    try:
+        db.session.remove()
+    except SQLAlchemyError as exc:
+        log.warning("A database connection had died by the end of a request (%s); it is dropped",
+                    type(exc).__name__)  # fmt: skip
+        db.session.remove()
 
 
 @contextmanager

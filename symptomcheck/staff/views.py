@@ -433,6 +433,9 @@ def render_request(
     """Return the request page, with a form sent back with its errors when one did not add up."""
     due = desk.due_at(found.received_at, found.level, desk_hours())
     failed = next((form for form in (status_form, clinician_form) if form is not None and form.errors), None)
+    config = current_app.config
+    deleted_on = contact_requests.open_deletion_date(found, datetime.timedelta(days=config["OPEN_RETENTION_DAYS"]))
+    warn = deleted_on is not None and deleted_on - now() <= datetime.timedelta(days=config["RETENTION_WARNING_DAYS"])
     return render_template(
         "staff/request.html",
         **({"form": failed} if failed else {}),  # "Error:" before the title
@@ -453,13 +456,15 @@ def render_request(
         due=due,
         overdue=desk.is_overdue(due, found.status, now()),
         target=desk_hours().targets.get(found.level),
+        deleted_on=deleted_on if warn else None,
     )
 
 
 @bp.get("/requests/<reference>")
 def request_page(reference: str) -> str:
     found = find_or_404(reference)
-    contact_requests.audit(current_user, "view", found.reference)
+    if request.method == "GET":  # a HEAD shows nobody anything: no audit entry
+        contact_requests.audit(current_user, "view", found.reference)
     return render_request(found)
 
 

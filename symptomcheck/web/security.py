@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask_limiter
-from flask import Flask, current_app, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
-from itsdangerous import URLSafeTimedSerializer
 from limits.storage import MemoryStorage
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wrappers import Response
 
-from symptomcheck.web import intake
+from symptomcheck.web import intake, sessions
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -117,19 +119,6 @@ class SecureHeaders(Talisman):
         return response
 
 
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with its serializer made once per secret key, not twice per request."""
-
-    def __init__(self) -> None:
-        self.serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if key not in self.serializers:
-            self.serializers[key] = super().get_signing_serializer(app)  # type: ignore[assignment]
-        return self.serializers[key]
-
-
 def policy_header(extra: dict[str, str]) -> str:
     """Return the site's Content-Security-Policy with some directives added, as a header value."""
     return "; ".join(f"{directive} {value}" for directive, value in (CONTENT_SECURITY_POLICY | extra).items())
@@ -150,12 +139,69 @@ def staff_on_a_call() -> bool:
     return intake.running()
 
 
+class TrustedHostsOnly:
+    """Answer 400 to a request for a host not trusted, before Flask builds any URL from it."""
+
+    PAGE = (
+        b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unknown address</title></head>'
+        b"<body><h1>Unknown address</h1><p>This site does not answer to that address.</p></body></html>"
+    )
+    HEADERS = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    def __init__(self, wsgi_app: Any, hosts: list[str]) -> None:
+        self.wsgi_app = wsgi_app
+        self.hosts = hosts
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        if not host_is_trusted(host, self.hosts):
+            start_response("400 Bad Request", [*self.HEADERS, ("Content-Length", str(len(self.PAGE)))])
+            return [self.PAGE]
+        return self.wsgi_app(environ, start_response)
+
+
+# The patient forms answer such a character with the field's own message, keeping what was typed.
+FORMS_THAT_CHECK_EVERY_FIELD = {"check.contact", "check.question"}
+
+
+def refuse_nul_bytes() -> None:
+    """Answer 422, naming the field, when a NUL byte is sent anywhere (the database refuses one, so refuse it first)."""
+    if "\x00" in request.path:
+        raise UnprocessableEntity("The address holds a character that cannot be used.")
+    if request.endpoint in FORMS_THAT_CHECK_EVERY_FIELD:
+        return
+    for where in (request.args, request.form):
+        for name, value in where.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                field = name.replace("\x00", "")[:40]
+                raise UnprocessableEntity(f"The field {field!r} holds a character that cannot be used.")
+
+
+def trusted_hosts(configured: Any, public_url: str) -> list[str]:
+    """Return the host names a request may name: those configured, else PUBLIC_URL's and the loopback names."""
+    if configured:
+        names = configured.split(",") if isinstance(configured, str) else list(configured)
+        return [name.strip() for name in names if name.strip()]
+    public = urlsplit(public_url).hostname
+    return [*([public] if public else []), "localhost", "127.0.0.1", "::1"]
+
+
 def init_app(app: Flask) -> None:
     """Trust the configured number of proxies, send the security headers, and limit request rates."""
+    # Flask answers 400 to a Host (or X-Forwarded-Host) not listed, so no page, redirect or link reflects another.
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config.get("TRUSTED_HOSTS"), app.config["PUBLIC_URL"])
+    app.wsgi_app = TrustedHostsOnly(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
     hops = int(app.config["PROXY_HOPS"])
-    if hops:
+    if hops:  # outside the host check, so a forwarded host is checked too
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    app.session_interface = SessionCookies()
+    app.session_interface = sessions.EncryptedSessions()
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
@@ -172,4 +218,35 @@ def init_app(app: Flask) -> None:
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Fail open: with the shared store (Redis) unreachable, each worker counts in its own memory, says so in one
+    # log line, and checks the store again now and then. A limit never stops a patient because a store is down.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.before_request(refuse_nul_bytes)
     limiter.init_app(app)
+    limiter._storage_dead = False  # one Limiter serves every app made in a process (the tests): start afresh
+    limiter.logger.addFilter(without_stack)
+
+
+def without_stack(record: logging.LogRecord) -> bool:
+    """Keep a limiter error to its one line: the stack of a refused connection says nothing more."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
+
+
+def stored_a_request(response: Response) -> bool:
+    """Say whether this request stored a contact request: only those count against the contact limit."""
+    return bool(g.get("stored_a_request"))
+
+
+def wait_minutes() -> int:
+    """Return how many whole minutes until the limit that refused this request lets it through again."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 1
+    try:
+        seconds = breached.reset_at - time.time()
+    except Exception:  # the store may be down: then a minute is the honest guess
+        return 1
+    return max(1, round(seconds / 60))

@@ -1,0 +1,217 @@
+"""Encrypted, server-bounded session cookies: the answers cannot be read without the server's key.
+
+The cookie holds the session encrypted with AES-GCM under a key derived from
+SECRET_KEY by HKDF, with a random session id, when the session started and
+when it was last used. The server refuses a cookie idle longer than
+SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS, and one whose id was
+ended ("Start again", or any `session.clear()`, such as a staff login or
+logout): ended ids are kept in the database, without anything else, until
+the session would have expired anyway.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+import logging
+import os
+import secrets
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.datastructures import CallbackDict
+from werkzeug.wrappers import Response
+
+from symptomcheck.records.models import EndedSession, db, now
+
+log = logging.getLogger(__name__)
+KEY_INFO = b"symptomcheck session cookie v1"
+NONCE_BYTES = 12
+SEEN_REFRESH_SECONDS = 60  # "last used" is rewritten at most once a minute, not on every page
+
+
+def session_key(secret: str | bytes) -> AESGCM:
+    """Derive the cookie's encryption key from a secret key."""
+    material = secret.encode() if isinstance(secret, str) else secret
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_INFO).derive(material)
+    return AESGCM(key)
+
+
+class EncryptedSession(CallbackDict[str, Any], SessionMixin):
+    """A session with an id and a start time kept beside its contents; clearing it ends it for good."""
+
+    def __init__(self, initial: dict[str, Any] | None = None, session_id: str = "", started: float = 0.0) -> None:
+        def on_update(self: EncryptedSession) -> None:
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+        self.from_cookie = bool(session_id)
+        self.session_id = session_id or secrets.token_hex(16)
+        self.started = started or now().timestamp()
+        self.ended: list[tuple[str, float]] = []  # ids to refuse from now on, with when each started
+        self.modified = False
+        self.accessed = False
+
+    def clear(self) -> None:
+        """Empty the session and end it: a copy of the old cookie no longer opens anything."""
+        super().clear()
+        self.end()
+
+    def end(self) -> None:
+        """End this session id (a copy of its cookie stops working) and go on under a new one."""
+        if self.from_cookie:
+            self.ended.append((self.session_id, self.started))
+        self.from_cookie = False
+        self.session_id = secrets.token_hex(16)
+        self.started = now().timestamp()
+        self.modified = True
+
+
+class EncryptedSessions(SecureCookieSessionInterface):
+    """Flask's cookie session, encrypted instead of only signed, and bounded in time by the server."""
+
+    session_class = EncryptedSession
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[Any, ...], list[AESGCM]] = {}
+
+    def ciphers(self, app: Flask) -> list[AESGCM]:
+        """Return the current key first, then any fallback keys (to read cookies made before a key change)."""
+        secrets_in_use = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if secrets_in_use not in self.keys:
+            self.keys[secrets_in_use] = [session_key(secret) for secret in secrets_in_use if secret]
+        return self.keys[secrets_in_use]
+
+    def seal(self, app: Flask, payload: dict[str, Any]) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        text = json.dumps(payload, separators=(",", ":")).encode()
+        sealed = self.ciphers(app)[0].encrypt(nonce, text, self.get_cookie_name(app).encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    def unseal(self, app: Flask, cookie: str) -> dict[str, Any] | None:
+        try:
+            raw = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+        for cipher in self.ciphers(app):
+            try:
+                payload = json.loads(cipher.decrypt(nonce, sealed, self.get_cookie_name(app).encode()))
+            except (InvalidTag, ValueError):
+                continue
+            return payload if isinstance(payload, dict) else None
+        return None
+
+    def open_session(self, app: Flask, request: Request) -> EncryptedSession | None:
+        if not app.secret_key:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        payload = self.unseal(app, cookie) if cookie else None
+        # A stylesheet or an icon never reads the session: no need to ask the database whether it was ended.
+        static = bool(app.static_url_path) and request.path.startswith(f"{app.static_url_path}/")
+        if payload is None or not still_valid(app, payload, check_ended=not static):
+            return self.session_class()
+        try:
+            data = self.get_signing_serializer_payload(payload["d"])
+        except (KeyError, TypeError, ValueError):
+            return self.session_class()
+        session = self.session_class(data, payload["i"], payload["s"])
+        session.seen = payload["t"]  # type: ignore[attr-defined]
+        return session
+
+    def get_signing_serializer_payload(self, text: str) -> dict[str, Any]:
+        loaded = self.serializer.loads(text)
+        if not isinstance(loaded, dict):
+            raise ValueError("not a session")
+        return loaded
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, EncryptedSession)
+        if session.ended:
+            end_sessions(app, session.ended)
+            session.ended = []
+        name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not session:
+            if session.modified or session.from_cookie:
+                response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
+                                       partitioned=self.get_cookie_partitioned(app),
+                                       httponly=self.get_cookie_httponly(app),
+                                       samesite=self.get_cookie_samesite(app))  # fmt: skip
+                response.vary.add("Cookie")
+            return
+        stamp = now().timestamp()
+        # "Last used" is rewritten at most once a minute, and never on a static file (a cookie on a cacheable file).
+        stale = stamp - getattr(session, "seen", stamp) >= SEEN_REFRESH_SECONDS and request.endpoint != "static"
+        if not (session.modified or stale or self.should_set_cookie(app, session)):
+            return
+        payload = {"i": session.session_id, "s": session.started, "t": stamp, "d": self.serializer.dumps(dict(session))}
+        response.set_cookie(
+            name,
+            self.seal(app, payload),
+            expires=self.get_expiration_time(app, session),
+            httponly=self.get_cookie_httponly(app),
+            domain=domain,
+            path=path,
+            secure=self.get_cookie_secure(app),
+            partitioned=self.get_cookie_partitioned(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")
+
+
+def limits(app: Flask) -> tuple[float, float]:
+    """Return the idle and the absolute limits of a session, in seconds."""
+    idle = float(app.config["SESSION_IDLE_MINUTES"]) * 60
+    absolute = float(app.config["SESSION_MAX_HOURS"]) * 3600
+    return idle, absolute
+
+
+def still_valid(app: Flask, payload: dict[str, Any], check_ended: bool = True) -> bool:
+    """Say whether a decrypted session is within its time limits and was not ended."""
+    try:
+        session_id, started, seen = str(payload["i"]), float(payload["s"]), float(payload["t"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    idle, absolute = limits(app)
+    stamp = now().timestamp()
+    if stamp - seen > idle or stamp - started > absolute or seen > stamp + 60:
+        return False
+    return not (check_ended and was_ended(session_id))
+
+
+def was_ended(session_id: str) -> bool:
+    """Say whether the session id was ended; with the database down, let the session through (and say so)."""
+    try:
+        return (
+            db.session.scalar(select(EndedSession.session_id).where(EndedSession.session_id == session_id)) is not None
+        )
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.warning("Could not check for an ended session (%s); the session is accepted", type(exc).__name__)
+        return False
+
+
+def end_sessions(app: Flask, ended: list[tuple[str, float]]) -> None:
+    """Keep the ended ids until the sessions would have expired by their absolute limit."""
+    _, absolute = limits(app)
+    try:
+        for session_id, started in ended:
+            expires = datetime.datetime.fromtimestamp(started + absolute, datetime.UTC)
+            db.session.merge(EndedSession(session_id=session_id, expires_at=expires))
+        db.session.commit()
+    except (SQLAlchemyError, IntegrityError) as exc:
+        db.session.rollback()
+        log.warning("Could not record an ended session (%s); its cookie was removed from the browser",
+                    type(exc).__name__)  # fmt: skip
