@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import pyotp
-import segno
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from symptomcheck.records.models import AuditEntry, LoginAttempt, RecoveryCode, Staff, StaffSession, db, now
 
@@ -118,6 +116,8 @@ def password_problem(password: str, username: str = "") -> str | None:
         return f"Use a password of at least {MIN_PASSWORD_LENGTH} characters."
     if not password.strip():
         return "Use a password that is not only spaces."
+    from zxcvbn import zxcvbn  # its word lists take memory: loaded when a password is set, not in every worker
+
     strength = zxcvbn(password[:100], user_inputs=[username, "symptomcheck", "frontdesk", "clinic"])
     if strength["score"] < MIN_PASSWORD_SCORE:
         why = strength["feedback"].get("warning") or "It is too easy to guess."
@@ -262,6 +262,8 @@ def provisioning_uri(secret: str, username: str) -> str:
 def qr_svg(text: str) -> str:
     """Return a QR code of the text as an inline SVG, drawn on the server (no script, no image request)."""
     out = io.BytesIO()
+    import segno  # loaded when someone sets up two-factor, not in every worker
+
     segno.make(text, error="m").save(
         out, kind="svg", border=4, omitsize=True, xmldecl=False, svgns=True, title="QR code for your authenticator app"
     )

@@ -7,16 +7,27 @@ import datetime
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from symptomcheck.records import dashboard, desk
 from symptomcheck.records.dashboard import Period, SpeedCell, active_levels
 from symptomcheck.rules.loader import RuleSet
-from symptomcheck.web import charts
 
 LANGUAGE_WORDS = {"en": "English", "es": "Spanish", "": "Not known"}
 # Each level keeps its colour in every chart, whichever levels a period has (the queue's tag colours).
 LEVEL_COLOURS = {"emergency": "#b10e1e", "urgent": "#d4351c", "soon": "#b35900", "routine": "#1d4f91",
                  "self_care": "#00703c"}  # fmt: skip
+
+
+if TYPE_CHECKING:
+    from symptomcheck.web import charts
+
+
+def drawn() -> Any:
+    """Return the charts module, imported when a chart is drawn: pygal stays out of workers that never draw one."""
+    from symptomcheck.web import charts
+
+    return charts
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,7 @@ def chart_list(found: Figures) -> list[Chart]:
             "journey",
             "How far people went",
             journey_summary(usage),
-            lambda narrow: charts.horizontal_bars(
+            lambda narrow: drawn().horizontal_bars(
                 [label for label, _ in steps], {"People": [value for _, value in steps]}, narrow=narrow
             ),
         ),
@@ -166,7 +177,7 @@ def chart_list(found: Figures) -> list[Chart]:
             "results",
             "Results and contact requests by level",
             results_summary(usage),
-            lambda narrow: charts.horizontal_bars(
+            lambda narrow: drawn().horizontal_bars(
                 [level_word(level) for level in usage.results],
                 {
                     "Results": list(usage.results.values()),
@@ -179,7 +190,7 @@ def chart_list(found: Figures) -> list[Chart]:
             "daily",
             "Checks started and contact requests, day by day",
             daily_summary(usage),
-            lambda narrow: charts.lines(
+            lambda narrow: drawn().lines(
                 [f"{day:%-d %b}" for day in usage.started_per_day],
                 {
                     "Checks started": list(usage.started_per_day.values()),
@@ -192,7 +203,7 @@ def chart_list(found: Figures) -> list[Chart]:
             "speed",
             "Share of requests called within the target, week by week",
             speed_summary(speed),
-            lambda narrow: charts.bars(
+            lambda narrow: drawn().bars(
                 weeks,
                 {
                     level_word(level): [share_as_number(speed.cells[(level, week)]) for week in speed.weeks]
@@ -207,7 +218,7 @@ def chart_list(found: Figures) -> list[Chart]:
             "verdicts",
             "Clinicians' verdicts on the suggested level",
             verdict_summary(verdicts),
-            lambda narrow: charts.horizontal_bars(
+            lambda narrow: drawn().horizontal_bars(
                 [f"Rule set {version.version}" for version in verdicts.versions],
                 {
                     "Right": [version.right for version in verdicts.versions],
