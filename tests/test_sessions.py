@@ -161,3 +161,25 @@ def test_staff_log_in_and_out_as_before_and_a_copy_from_before_logout_is_refused
     thief = storage_app.test_client()
     thief.set_cookie("session", copy)
     assert thief.get("/staff/").status_code == 302  # to the login page
+
+
+def test_another_worker_learns_of_an_ended_session_from_the_database_within_a_second(storage_app: Flask) -> None:
+    from symptomcheck.web.sessions import EndedIds
+
+    client = storage_app.test_client()
+    patient = Patient(client)
+    patient.answer_all(COMPLETE)
+    copy = session_cookie(client)
+    token = patient.read("/result").find("input", attrs={"name": "csrf_token"})
+    assert token is not None
+    client.post("/start-again", data={"csrf_token": token["value"]})
+    other_worker = EndedIds()  # knows nothing yet, as a worker that did not end it
+    storage_app.extensions["ended_sessions"] = other_worker
+    thief = storage_app.test_client()
+    thief.set_cookie("session", copy)
+    assert not answered(thief)  # its first look reads the database
+    assert len(other_worker.ids) == 1
+    other_worker.ids.clear()  # as if it had been ended since this worker's last read, less than a second ago
+    assert answered(thief)  # the lag: at most a second, on another worker only
+    other_worker.read_at -= EndedIds.READ_SECONDS
+    assert not answered(thief)  # read again: the ended id is found however late it was written (the overlap)

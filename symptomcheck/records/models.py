@@ -275,3 +275,4 @@ class EndedSession(db.Model):  # type: ignore[name-defined,misc]
 
     session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), index=True)  # then forgotten
+    ended_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)

@@ -16,15 +16,18 @@ import binascii
 import datetime
 import json
 import logging
+import math
 import os
 import secrets
+import threading
+import time
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -191,12 +194,63 @@ def still_valid(app: Flask, payload: dict[str, Any], check_ended: bool = True) -
     return not (check_ended and was_ended(session_id))
 
 
+class EndedIds:
+    """The session ids ended and not yet expired, as one worker knows them, read from the database once a second.
+
+    Asking the database on every request cost a query (and a connection's ping) per page. A worker reads the
+    ids ended since its last read at most once a second, and knows at once the ones it ended itself; so a copy
+    of an ended cookie works for at most a second more, and only on another worker.
+    """
+
+    READ_SECONDS = 1.0
+    OVERLAP = datetime.timedelta(seconds=30)  # read a little further back, for a commit that landed late
+
+    def __init__(self) -> None:
+        self.ids: dict[str, datetime.datetime] = {}  # id -> when it would have expired anyway
+        self.read_through: datetime.datetime | None = None
+        self.read_at = -math.inf
+        self.lock = threading.Lock()
+
+    def add(self, session_id: str, expires: datetime.datetime) -> None:
+        with self.lock:
+            self.ids[session_id] = expires
+
+    def contains(self, session_id: str) -> bool:
+        clock = time.monotonic()
+        if clock - self.read_at >= self.READ_SECONDS:
+            self.read_at = clock  # also after a failed read: try again in a second, not on every request
+            self.read()
+        return session_id in self.ids
+
+    def read(self) -> None:
+        at = now()
+        query = select(EndedSession.session_id, EndedSession.expires_at).where(EndedSession.expires_at > at)
+        if self.read_through is not None:
+            query = query.where(EndedSession.ended_at >= self.read_through - self.OVERLAP)
+        rows = list(db.session.execute(query))
+        with self.lock:
+            self.ids.update({session_id: as_utc(expires) for session_id, expires in rows})
+            for session_id in [key for key, expires in self.ids.items() if expires <= at]:
+                del self.ids[session_id]
+            self.read_through = at
+
+
+def as_utc(moment: datetime.datetime) -> datetime.datetime:
+    """Return a time from the database as UTC (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def ended_ids() -> EndedIds:
+    found: EndedIds | None = current_app.extensions.get("ended_sessions")
+    if found is None:
+        found = current_app.extensions["ended_sessions"] = EndedIds()
+    return found
+
+
 def was_ended(session_id: str) -> bool:
     """Say whether the session id was ended; with the database down, let the session through (and say so)."""
     try:
-        return (
-            db.session.scalar(select(EndedSession.session_id).where(EndedSession.session_id == session_id)) is not None
-        )
+        return ended_ids().contains(session_id)
     except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("Could not check for an ended session (%s); the session is accepted", type(exc).__name__)
@@ -209,7 +263,8 @@ def end_sessions(app: Flask, ended: list[tuple[str, float]]) -> None:
     try:
         for session_id, started in ended:
             expires = datetime.datetime.fromtimestamp(started + absolute, datetime.UTC)
-            db.session.merge(EndedSession(session_id=session_id, expires_at=expires))
+            db.session.merge(EndedSession(session_id=session_id, expires_at=expires, ended_at=now()))
+            ended_ids().add(session_id, expires)  # this worker refuses it at once; the others within a second
         db.session.commit()
     except (SQLAlchemyError, IntegrityError) as exc:
         db.session.rollback()
