@@ -211,7 +211,11 @@ def is_overdue(due: datetime.datetime | None, status: str, at: datetime.datetime
 
 def waited(received_at: datetime.datetime, at: datetime.datetime) -> str:
     """Return how long a request has waited, in clock time: '12 min', '3 h 05 min', '2 d 4 h'."""
-    minutes = max(0, int((as_utc(at) - as_utc(received_at)).total_seconds() // 60))
+    return clock_span(max(0, int((as_utc(at) - as_utc(received_at)).total_seconds() // 60)))
+
+
+def clock_span(minutes: int) -> str:
+    """Say a span of whole minutes shortly: '12 min', '3 h 05 min', '2 d 4 h'."""
     days, minutes = divmod(minutes, 24 * 60)
     hours_, minutes = divmod(minutes, 60)
     if days:

@@ -59,16 +59,7 @@ def pattern_word(pattern: str) -> str:
 
 def duration(minutes: float | None) -> str:
     """Say a span of clock time shortly: '40 min', '3 h 05 min', '2 d 4 h'; a dash for none."""
-    if minutes is None:
-        return "–"
-    whole = round(minutes)
-    days, rest = divmod(whole, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins:02d} min"
-    return f"{mins} min"
+    return "–" if minutes is None else desk.clock_span(round(minutes))
 
 
 def percent(share: float | None) -> str:
