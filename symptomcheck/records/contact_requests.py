@@ -47,6 +47,17 @@ class Contact:
     preferred_time: str
 
 
+def suggestion(result: Result) -> dict[str, Any]:
+    """Return what a stored request keeps of a result: the level, the pattern, the reasons and the rule version."""
+    return {
+        "level": result.level.id,
+        "level_rank": result.level.rank,
+        "pattern": result.pattern.id if result.pattern else None,
+        "reasons": [{"rule": rule.id, "text": rule.reason} for rule in result.fired],
+        "rules_version": result.rules_version,
+    }
+
+
 def create(
     result: Result,
     answers: dict[str, Any],
@@ -78,11 +89,7 @@ def create(
             language=page_language(),
             consented_at=now(),
             answers=answers,
-            level=result.level.id,
-            level_rank=result.level.rank,
-            pattern=result.pattern.id if result.pattern else None,
-            reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
-            rules_version=result.rules_version,
+            **suggestion(result),
         )
         alerted = alerts.add_new_alert(request, alerts.split_list(current_app.config["ALERT_LEVELS"]))
         db.session.add(request)
@@ -124,11 +131,7 @@ def record_emergency_call(
             language=page_language(),
             consented_at=None,  # nothing was asked for: the record is of the advice given
             answers=answers,
-            level=result.level.id,
-            level_rank=result.level.rank,
-            pattern=result.pattern.id if result.pattern else None,
-            reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
-            rules_version=result.rules_version,
+            **suggestion(result),
             received_at=at,
             status="closed",
             status_changed_at=at,

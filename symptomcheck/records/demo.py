@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import generate_password_hash
 
 from symptomcheck.records import desk, usage
+from symptomcheck.records.contact_requests import suggestion
 from symptomcheck.records.models import (
     REFERENCE_ALPHABET,
     Alert,
@@ -193,11 +194,7 @@ class History:
             language=language,
             consented_at=received,
             answers=answers,
-            level=result.level.id,
-            level_rank=result.level.rank,
-            pattern=result.pattern.id if result.pattern else None,
-            reasons=[{"rule": rule.id, "text": rule.reason} for rule in result.fired],
-            rules_version=result.rules_version,
+            **suggestion(result),
             status="new",
             status_changed_at=received,
         )
