@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -90,6 +90,8 @@ def stored_count() -> int:
     csrf=st.booleans(),
     answered=st.booleans(),
 )
+# A whole contact request runs every time: random draws reach one in only about one example in a hundred.
+@example(url="/contact", data=[("name", "Ada Lovelace"), *CONTACT], csrf=False, answered=True)
 def hostile_form_posts(url: str, data: list[tuple[str, str]], csrf: bool, answered: bool) -> None:
     app, client = APPS[csrf]
     with client.session_transaction() as session:  # type: ignore[attr-defined]
