@@ -137,3 +137,50 @@ def test_a_fault_during_teardown_gives_the_branded_page_with_its_headers(make_ap
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def sent_and_changed(patient: Patient) -> dict[str, str]:
+    """Send a request, change an answer, and return the result page's update form (CSRF and one-time tokens)."""
+    assert patient.client.post("/contact", data=filled_form(patient)).location == "/contact/sent"
+    patient.submit("/questions/warning-signs", {"red_flags": ["fever"]})
+    form = patient.read("/result").find("form", action="/contact/update")
+    assert form is not None
+    hidden = {field["name"]: field["value"] for field in form.find_all("input", attrs={"type": "hidden"})}
+    assert set(hidden) == {"csrf_token", "submission"}
+    assert len(hidden["submission"]) == 32
+    return hidden
+
+
+def updates(storage_app: Flask) -> list[ContactRequest]:
+    return [row for row in detached_rows(storage_app, ContactRequest) if row.updates_id is not None]
+
+
+def test_an_update_sent_twice_after_a_fault_stores_one_update(
+    storage_app: Flask, patient: Patient, commit_fault: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed answers whose commit reached the database while the person was not told are kept once, not twice."""
+    form = sent_and_changed(patient)
+    commit_fault("after")
+    monkeypatch.setattr(contact_requests, "find_submission_after_fault", lambda token: None)  # the database is gone
+    response = patient.client.post("/contact/update", data=form)
+    assert response.status_code == 503
+    page = check_page(response.data)
+    assert "We could not tell if your new answers reached us" in text_of(page)
+    kept = page.find("form", action="/contact/update").find("input", attrs={"name": "submission"})
+    assert kept["value"] == form["submission"]  # pressing the button again sends the same token
+    assert len(updates(storage_app)) == 1  # stored, though the person could not be told
+    monkeypatch.undo()
+    assert patient.client.post("/contact/update", data=form).location == "/result"
+    assert len(updates(storage_app)) == 1
+    assert "We sent your new answers with your request" in text_of(patient.read("/result"))
+
+
+def test_an_update_whose_commit_failed_is_stored_once_by_the_retry(
+    storage_app: Flask, patient: Patient, commit_fault: Callable[..., None]
+) -> None:
+    form = sent_and_changed(patient)
+    commit_fault("before")
+    assert patient.client.post("/contact/update", data=form).status_code == 503
+    assert updates(storage_app) == []
+    assert patient.client.post("/contact/update", data=form).location == "/result"
+    assert len(updates(storage_app)) == 1

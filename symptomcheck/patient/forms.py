@@ -263,7 +263,22 @@ def wtforms_messages(language: str) -> NullTranslations:
 SUBMISSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
-class ContactPage(FlaskForm):
+class OneTimeSubmission(FlaskForm):
+    """A form with a one-time token drawn with the page: sent twice, it stores once (see contact_requests.create)."""
+
+    submission = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not SUBMISSION_TOKEN.fullmatch(self.submission.data or ""):
+            self.submission.data = secrets.token_urlsafe(24)
+
+
+class SendUpdate(OneTimeSubmission):
+    """Send changed answers to the clinic as an update of the request sent before: a button and its token."""
+
+
+class ContactPage(OneTimeSubmission):
     """Ask the clinic to contact me: who, how, when, and explicit consent."""
 
     class Meta:
@@ -302,13 +317,6 @@ class ContactPage(FlaskForm):
         validators=[InputRequired(lazy_gettext("Select when we should contact you."))],
     )
     consent = BooleanField(validators=[DataRequired(lazy_gettext("Check the box to agree, or we cannot contact you."))])
-    # A one-time token drawn with the page: the same form sent twice stores one request (see contact_requests.create).
-    submission = HiddenField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not SUBMISSION_TOKEN.fullmatch(self.submission.data or ""):
-            self.submission.data = secrets.token_urlsafe(24)
 
     def validate_phone(self, field: StringField) -> None:
         if not field.data:

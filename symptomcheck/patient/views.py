@@ -273,15 +273,23 @@ def contact_page(
 
 @bp.errorhandler(SQLAlchemyError)
 def database_fault(error: SQLAlchemyError) -> tuple[str | Response, int, list[tuple[str, str]]]:
-    """On the contact form, say the truth after a fault: it may have been saved; sending again stores it once."""
+    """On the contact and update forms, say the truth after a fault: it may have been saved; again stores it once.
+
+    The form comes back with the token it was sent with, so pressing the button again finds what was stored.
+    """
     page = errors.database_error(error)  # rolls back and logs the one line
-    if request.endpoint != "check.contact" or request.method != "POST":
+    if request.endpoint not in {"check.contact", "check.send_update"} or request.method != "POST":
         return page
+    answers = session_answers()
     try:
-        outcome = assess_submission(current_rules(), session_answers())
+        outcome = assess_submission(current_rules(), answers)
     except InvalidAnswers:
         return page
-    return contact_page(forms.ContactPage(), outcome, not_sure_it_was_sent=True), 503, [("Retry-After", "5")]
+    if request.endpoint == "check.send_update":
+        shown = result_page(outcome, answers, forms.SendUpdate(), not_sure_update_sent=True)
+    else:
+        shown = contact_page(forms.ContactPage(), outcome, not_sure_it_was_sent=True)
+    return shown, 503, [("Retry-After", "5")]
 
 
 @bp.errorhandler(429)
@@ -312,7 +320,8 @@ def too_many_tries(error: HTTPException) -> tuple[str, int, list[tuple[str, str]
 )
 def send_update() -> Response:
     """Send changed answers to the clinic, linked to the request this browser sent before."""
-    if not ButtonForm().validate_on_submit():
+    form = forms.SendUpdate()
+    if not form.validate_on_submit():
         abort(400)
     answers = session_answers()
     reference = session.get("sent_reference")
@@ -321,11 +330,14 @@ def send_update() -> Response:
     except InvalidAnswers:
         return next_page(answers)
     if reference and changed_since_sent(answers):
-        update = contact_requests.send_update(outcome, answers, reference)
-        if update is None:  # the earlier request is gone: ask for the details again
-            session.pop("sent_reference", None)
-            return redirect(url_for(".contact"))
-        g.stored_a_request = True
+        db.session().expire_on_commit = False  # as on the contact form: nothing is read back after the commit
+        update = contact_requests.find_submission(form.submission.data)  # this very form, sent again
+        if update is None:
+            update = contact_requests.send_update(outcome, answers, reference, form.submission.data)
+            if update is None:  # the earlier request is gone: ask for the details again
+                session.pop("sent_reference", None)
+                return redirect(url_for(".contact"))
+            g.stored_a_request = True
         remember_sent(reference, answers)  # the person keeps one reference; the desk sees the link
         session["update_sent"] = True
     return redirect(url_for(".result"))
@@ -376,13 +388,21 @@ def result() -> str | Response:
         outcome = assess_submission(current_rules(), answers)
     except InvalidAnswers:
         return next_page(answers)
+    return result_page(outcome, answers, forms.SendUpdate(formdata=None))
+
+
+def result_page(
+    outcome: Result, answers: dict[str, Any], send_update_form: forms.SendUpdate, not_sure_update_sent: bool = False
+) -> str:
+    """Render the result, with the button that sends changed answers and, after a fault, the news of it."""
     return render_template(
         "result.html",
         result=outcome,
         sent_reference=session.get("sent_reference"),
         changed_since_sent=changed_since_sent(answers),
         update_sent=session.pop("update_sent", False),
-        send_update_form=ButtonForm(),
+        send_update_form=send_update_form,
+        not_sure_update_sent=not_sure_update_sent,
         rule_set=current_rules(),
         groups=reason_groups(outcome),
         rows=answer_rows(answers),

@@ -331,16 +331,19 @@ def urgent_counts(hours: desk.Hours, at: datetime.datetime, most_urgent_rank: in
     return len(waiting), overdue
 
 
-def send_update(result: Result, answers: dict[str, Any], reference: str) -> ContactRequest | None:
+def send_update(
+    result: Result, answers: dict[str, Any], reference: str, submission_token: str | None = None
+) -> ContactRequest | None:
     """Store changed answers as a new request that updates the one sent before, with the same contact details.
 
-    Return None when the earlier request is gone (purged): there is nothing to update.
+    Return None when the earlier request is gone (purged): there is nothing to update. With the update form's
+    one-time token, the same form sent again (a retry after a fault) stores one update, as `create` does.
     """
     earlier = find(reference)
     if earlier is None:
         return None
     contact = Contact(earlier.name, earlier.phone, earlier.email, earlier.preferred_time)
-    return create(result, answers, contact, earlier.source, updates=earlier)
+    return create(result, answers, contact, earlier.source, updates=earlier, submission_token=submission_token)
 
 
 def find(reference: str) -> ContactRequest | None:
