@@ -35,6 +35,17 @@ def create_staff(username: str, admin: bool, clinician: bool, password: str) -> 
     click.echo(f"Created {roles + ' ' if roles else ''}staff account {username!r}.")
 
 
+@staff_cli.command("reset-two-factor")
+@click.argument("username")
+def reset_staff_two_factor(username: str) -> None:
+    """Make an account set up two-factor login again (a lost phone), ending its sessions."""
+    staff = staff_accounts.find_staff(username)
+    if staff is None:
+        raise click.ClickException(f"There is no staff account named {username!r}.")
+    staff_accounts.reset_two_factor(None, staff)
+    click.echo(f"Two-factor login of {username!r} was reset: it is set up again at the next login.")
+
+
 UNITS = {"h": datetime.timedelta(hours=1), "d": datetime.timedelta(days=1), "w": datetime.timedelta(weeks=1)}
 LONGEST = datetime.timedelta(days=36500)
 

@@ -30,6 +30,7 @@ MERGES = "a11d4e7f9c03"  # outcome and verdict in the history; merged duplicates
 STAFF_SESSIONS = "c15b6e1d9a27"  # server-side staff sessions, accounts, two-factor, hashed login names
 USAGE = "d12e8c4b7f35"  # daily usage counters
 RELIABILITY = "b15f3a2c8d14"  # ended sessions, the contact form's one-time token
+SEALED_TOTP = "e3a7c5d1f926"  # two-factor secrets stored sealed
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -100,6 +101,7 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
     scripts = ScriptDirectory(str(storage.MIGRATIONS))
     assert len(scripts.get_heads()) == 1  # one line of migrations, no branches to merge
     assert [script.revision for script in scripts.walk_revisions()] == [
+        SEALED_TOTP,
         RELIABILITY,
         USAGE,
         STAFF_SESSIONS,

@@ -375,8 +375,14 @@ def two_factor_app(storage_app: Flask) -> Flask:
     return storage_app
 
 
+def secret_of(app: Flask, username: str = "frontdesk") -> str | None:
+    """Return the account's two-factor secret, unsealed with the app's key."""
+    with app.app_context():
+        return staff_accounts.totp_secret(staff_row(app, username))
+
+
 def totp(app: Flask) -> pyotp.TOTP:
-    secret = staff_row(app).totp_secret
+    secret = secret_of(app)
     assert secret is not None
     return pyotp.TOTP(secret)
 
@@ -388,7 +394,7 @@ def enrol(app: Flask) -> tuple[FlaskClient, list[str]]:
     page = check_page(client.get("/staff/login/two-factor-setup").data)
     assert page.find("svg") is not None
     shown = page.find(id="setup-key").get_text().replace(" ", "")
-    assert shown == staff_row(app).totp_secret
+    assert shown == secret_of(app)
     done = Patient(client).submit("/staff/login/two-factor-setup", {"code": totp(app).now()})
     codes = [code.get_text() for code in check_page(done.data).select(".recovery-codes code")]
     return client, codes
@@ -411,7 +417,7 @@ def test_enrolment_shows_a_server_made_qr_code_and_recovery_codes_once(two_facto
     assert svg is not None and svg.find("path") is not None and "QR code" in svg.find("title").get_text()
     assert not page.find("script")
     with client.session_transaction() as session:
-        assert staff_row(app).totp_secret not in str(dict(session))  # the secret stays on the server
+        assert secret_of(app) not in str(dict(session))  # the secret stays on the server
     wrong = Patient(client).submit("/staff/login/two-factor-setup", {"code": "000000"})
     assert "The code is not right." in text_of(check_page(wrong.data))
     assert staff_row(app).totp_enrolled_at is None
@@ -502,3 +508,75 @@ def test_an_admin_resets_two_factor_for_a_lost_phone(two_factor_app: Flask) -> N
     assert detached_rows(app, RecoveryCode) == []
     app.config["STAFF_TWO_FACTOR"] = True
     assert log_in(app.test_client()).location == "/staff/login/two-factor-setup"
+
+
+def test_the_stored_secret_does_not_give_the_codes(two_factor_app: Flask) -> None:
+    """A copy of the database alone (without SECRET_KEY) does not let anyone make the login codes."""
+    app = two_factor_app
+    enrol(app)
+    stored, secret = staff_row(app).totp_secret, secret_of(app)
+    assert stored is not None and secret is not None and len(secret) == 32
+    assert secret not in stored and stored.startswith(staff_accounts.SEALED)
+    with app.app_context():
+        assert staff_accounts.seal(secret) != stored  # a fresh nonce each time: equal secrets do not look equal
+    app.config["SECRET_KEY"] = "another key"
+    app.secret_key = "another key"
+    assert secret_of(app) is None  # sealed under another key: unreadable, never a wrong secret
+
+
+def test_a_secret_stored_before_sealing_still_works_and_is_sealed_at_the_next_login(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    enrol(app)
+    secret = secret_of(app)
+    with app.app_context():
+        db.session.execute(Staff.__table__.update().values(totp_secret=secret))  # as the old column held it
+        db.session.commit()
+    client = app.test_client()
+    assert log_in(client).location == "/staff/login/code"
+    code = pyotp.TOTP(secret).generate_otp(pyotp.TOTP(secret).timecode(datetime.datetime.now(datetime.UTC)) + 1)
+    assert Patient(client).submit("/staff/login/code", {"code": code}).location == "/staff/"
+    stored = staff_row(app).totp_secret
+    assert stored is not None and stored.startswith(staff_accounts.SEALED) and secret_of(app) == secret
+
+
+def test_the_command_resets_two_factor_when_no_admin_can(two_factor_app: Flask) -> None:
+    """An only admin who lost the phone: `flask staff reset-two-factor NAME` from the server, ending its sessions."""
+    app = two_factor_app
+    phone, _ = enrol(app)
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["staff", "reset-two-factor", "nobody"])
+    assert unknown.exit_code == 1 and "There is no staff account named 'nobody'" in unknown.output
+    done = runner.invoke(args=["staff", "reset-two-factor", "frontdesk"])
+    assert done.exit_code == 0 and "set up again at the next login" in done.output
+    assert is_out(phone.get("/staff/"))
+    assert (staff_row(app).totp_secret, staff_row(app).totp_enrolled_at) == (None, None)
+    assert detached_rows(app, RecoveryCode) == []
+    assert "reset two-factor of frontdesk from the command line" in [e.detail for e in detached_rows(app, AuditEntry)]
+    assert log_in(app.test_client()).location == "/staff/login/two-factor-setup"
+
+
+def test_last_login_counts_only_a_login_that_got_past_the_code(two_factor_app: Flask) -> None:
+    app = two_factor_app
+    enrol(app)
+    make_staff(app, "boss", admin=True)
+    app.config["STAFF_TWO_FACTOR"] = False
+    admin = logged_in(app, "boss")
+    app.config["STAFF_TWO_FACTOR"] = True
+    with app.app_context():
+        db.session.execute(StaffSession.__table__.delete().where(StaffSession.staff_id == staff_row(app).id))
+        db.session.commit()
+
+    def frontdesk_row() -> str:
+        page = check_page(admin.get("/staff/accounts").data)
+        row = next(row for row in page.select("tbody tr") if "frontdesk" in row.get_text())
+        return row.find("td", attrs={"data-label": "Last login"}).get_text(strip=True)
+
+    assert frontdesk_row() == "Never"
+    assert log_in(app.test_client()).location == "/staff/login/code"  # a right password, but no code given
+    assert frontdesk_row() == "Never"
+    client = app.test_client()
+    log_in(client)
+    code = totp(app)
+    assert Patient(client).submit("/staff/login/code", {"code": code.generate_otp(code.timecode(
+        datetime.datetime.now(datetime.UTC)) + 1)}).location == "/staff/"  # fmt: skip
+    assert frontdesk_row() != "Never"

@@ -95,7 +95,8 @@ class Staff(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
     disabled_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))  # may no longer log in
     must_change_password: Mapped[bool] = mapped_column(default=False)  # a temporary password set by an admin
-    totp_secret: Mapped[str | None] = mapped_column(String(32))  # made at enrolment, in use once confirmed
+    # Made at enrolment, in use once confirmed; stored sealed (staff_accounts.seal), never as the plain secret.
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
     totp_enrolled_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # the last code's time step: a code works once
     # The id of the server-side session this object was loaded for (not stored): Flask-Login keeps it in the cookie.

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import hashlib
 import hmac
 import io
+import os
 import secrets
 from dataclasses import dataclass
 from functools import cache
 
 import pyotp
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -239,11 +247,9 @@ def change_own_password(staff: Staff, password: str) -> None:
 
 
 def last_logins() -> dict[int, datetime.datetime]:
-    """Return each account's last successful login."""
+    """Return each account's last whole login: a session is started only after the two-factor code, if one is due."""
     rows = db.session.execute(
-        select(LoginAttempt.staff_id, func.max(LoginAttempt.at))
-        .where(LoginAttempt.succeeded, LoginAttempt.staff_id.is_not(None))
-        .group_by(LoginAttempt.staff_id)
+        select(StaffSession.staff_id, func.max(StaffSession.created_at)).group_by(StaffSession.staff_id)
     )
     return {staff_id: as_utc(at) for staff_id, at in rows}
 
@@ -253,6 +259,40 @@ def last_logins() -> dict[int, datetime.datetime]:
 
 def new_totp_secret() -> str:
     return pyotp.random_base32()
+
+
+# A two-factor secret is stored sealed: a copy of the database alone does not give the codes.
+SEALED = "sealed1."
+SEAL_INFO = b"symptomcheck two-factor secret"
+
+
+@cache
+def sealing_key(secret_key: str | bytes) -> AESGCM:
+    material = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SEAL_INFO).derive(material))
+
+
+def seal(secret: str) -> str:
+    """Return the secret encrypted with a key from SECRET_KEY (AES-GCM), as text for the column."""
+    nonce = os.urandom(12)
+    sealed = sealing_key(current_app.secret_key).encrypt(nonce, secret.encode(), SEAL_INFO)
+    return SEALED + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def totp_secret(staff: Staff) -> str | None:
+    """Return the staff member's two-factor secret, unsealed; None when there is none or it cannot be read.
+
+    A secret stored before sealing (plain base32) is read as it is; `check_second_factor` seals it.
+    A secret sealed under another SECRET_KEY cannot be read: that account sets up two-factor login again.
+    """
+    stored = staff.totp_secret
+    if stored is None or not stored.startswith(SEALED):
+        return stored
+    try:
+        raw = base64.urlsafe_b64decode(stored.removeprefix(SEALED))
+        return sealing_key(current_app.secret_key).decrypt(raw[:12], raw[12:], SEAL_INFO).decode()
+    except (binascii.Error, InvalidTag, ValueError):
+        return None
 
 
 def provisioning_uri(secret: str, username: str) -> str:
@@ -286,15 +326,18 @@ def code_step(secret: str, code: str, at: datetime.datetime | None = None) -> in
 
 def pending_totp_secret(staff: Staff) -> str:
     """Return the secret to enrol with, made and stored on first use (kept server-side, never in the cookie)."""
-    if staff.totp_secret is None:
-        staff.totp_secret = new_totp_secret()
+    secret = totp_secret(staff)
+    if secret is None:
+        secret = new_totp_secret()
+        staff.totp_secret = seal(secret)
         db.session.commit()
-    return staff.totp_secret
+    return secret
 
 
 def confirm_enrolment(staff: Staff, code: str) -> list[str] | None:
     """Turn two-factor on once the person's app shows a right code for the secret; return the recovery codes."""
-    step = code_step(staff.totp_secret or "", code) if staff.totp_secret else None
+    secret = totp_secret(staff)
+    step = code_step(secret, code) if secret else None
     if step is None:
         return None
     staff.totp_enrolled_at = now()
@@ -305,14 +348,18 @@ def confirm_enrolment(staff: Staff, code: str) -> list[str] | None:
     return codes
 
 
-def reset_two_factor(by: Staff, staff: Staff) -> None:
-    """Make the account set up two-factor login again (a lost phone); end its sessions."""
+def reset_two_factor(by: Staff | None, staff: Staff) -> None:
+    """Make the account set up two-factor login again (a lost phone); end its sessions.
+
+    `by` is the admin who did it, or None from the command line (the audit log says so, under the account).
+    """
     staff.totp_secret = None
     staff.totp_enrolled_at = None
     staff.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == staff.id))
     end_every_session(staff, commit=False)
-    db.session.add(AuditEntry(staff_id=by.id, action="account", detail=f"reset two-factor of {staff.username}"[:200]))
+    detail = f"reset two-factor of {staff.username}" + (" from the command line" if by is None else "")
+    db.session.add(AuditEntry(staff_id=(by or staff).id, action="account", detail=detail[:200]))
     db.session.commit()
 
 
@@ -338,9 +385,12 @@ class SecondFactor:
 
 def check_second_factor(staff: Staff, code: str) -> SecondFactor:
     """Accept a current code not used before, or an unused recovery code (which is then used up)."""
-    if staff.totp_secret is None or staff.totp_enrolled_at is None:
+    secret = totp_secret(staff)
+    if secret is None or staff.totp_enrolled_at is None:
         return SecondFactor(False)
-    step = code_step(staff.totp_secret, code)
+    if staff.totp_secret and not staff.totp_secret.startswith(SEALED):
+        staff.totp_secret = seal(secret)  # stored before sealing: seal it now (committed below)
+    step = code_step(secret, code)
     if step is not None:
         # A code seen once is refused after: compare-and-set, so two requests with one code cannot both pass.
         last = staff.totp_last_step if staff.totp_last_step is not None else -1
