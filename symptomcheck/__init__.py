@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; refuse to start with a rule file that has any problem."""
     # Imported here, not at the top: `import symptomcheck.rules` must load no web framework.
-    from flask import Flask
     from flask_login import current_user
 
     from symptomcheck import commands
@@ -29,8 +28,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from symptomcheck.rules.problems import RuleFileError
     from symptomcheck.staff import views as staff_views
     from symptomcheck.web import errors, i18n, logs, security
+    from symptomcheck.web.application import App
 
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = App(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_mapping(
         SECRET_KEY=None,
         CLINIC_NAME="Resolution Spine & Joint",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +115,25 @@ def test_the_desk_migrations_come_after_the_first_one_in_order() -> None:
         OUTBOX,
         BEFORE_OUTBOX,
     ]
+
+
+def test_the_app_knows_the_newest_migration_without_loading_alembic(tmp_path: Path) -> None:
+    """A web worker checks the database is migrated from storage.HEAD; Alembic (10 MB) is loaded only to migrate."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(storage.MIGRATIONS)).get_current_head() == storage.HEAD
+    settings = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "AUTO_MIGRATE": False}
+    program = (
+        f"import sys; from symptomcheck import create_app; app = create_app({settings!r}); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in {'alembic', 'flask_migrate'})); "
+        "print(app.config['DATABASE_PROBLEM'])"
+    )
+    shown = subprocess.run(  # noqa: S603 (our own program text)
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    loaded, problem = shown.splitlines()
+    assert loaded == "[]"
+    assert problem.startswith(f"not migrated (at nothing, needs {storage.HEAD})")
 
 
 def test_the_intake_migration_keeps_who_took_a_call_and_downgrades_an_emergency_record(empty_database: str) -> None:

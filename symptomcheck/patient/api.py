@@ -13,7 +13,7 @@ from symptomcheck.records import exports
 from symptomcheck.rules.engine import Result, check_and_assess, stops_early
 from symptomcheck.rules.loader import RuleSet
 from symptomcheck.rules.questions import BY_ID, json_numbers_as_integers
-from symptomcheck.web import rulebook, security
+from symptomcheck.web import i18n, rulebook, security
 from symptomcheck.web.display import current_rules, disclaimer, say
 from symptomcheck.web.security import limiter
 
@@ -41,7 +41,23 @@ def create_assessment() -> tuple[Response, int]:
     # Only an emergency comes back despite missing or malformed answers, beside their errors.
     if errors:
         return jsonify(errors=errors, assessment=as_json(result)), 422
-    return jsonify(as_json(result)), 200
+    return current_app.response_class(result_body(result), mimetype="application/json"), 200
+
+
+RESULT_BODIES_KEPT = 1024  # the results people reach are far fewer: a few levels, patterns and sets of reasons
+
+
+def result_body(result: Result) -> str:
+    """Return a result's JSON text, made once per app, language and result (it holds nothing of the answers)."""
+    bodies: dict[tuple[Any, ...], str] = current_app.extensions.setdefault("api_result_bodies", {})
+    key = (id(current_rules()), i18n.language(), result.level.id, result.level_is_default, result.pattern and
+           result.pattern.id, tuple(rule.id for rule in result.fired))  # fmt: skip
+    body = bodies.get(key)
+    if body is None:
+        if len(bodies) >= RESULT_BODIES_KEPT:
+            bodies.clear()
+        body = bodies[key] = current_app.json.dumps(as_json(result)) + "\n"
+    return body
 
 
 def as_json(result: Result) -> dict[str, Any]:

@@ -192,11 +192,22 @@ def question(slug: str) -> str | Response:
 
 
 def back_link(page: Page) -> str:
-    """Return where Back goes from a page of questions: the page before, or the check page after "Change"."""
-    if request.args.get("from") == "check":  # opened with "Change": back is where the person came from
-        return url_for(".review")
-    number = PAGES.index(page)
-    return url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
+    """Return where Back goes from a page of questions: the page before, or the check page after "Change".
+
+    Worked out once per page, way in and the app's place under the site (as url_for would, on every request).
+    """
+    after_change = request.args.get("from") == "check"  # opened with "Change": back is where the person came from
+    links: dict[tuple[str, bool, str], str] = current_app.extensions.setdefault("back_links", {})
+    key = (page.slug, after_change, request.script_root)
+    link = links.get(key)
+    if link is None:
+        number = PAGES.index(page)
+        if after_change:
+            link = url_for(".review")
+        else:
+            link = url_for(".question", slug=PAGES[number - 1].slug) if number else url_for(".start")
+        links[key] = link
+    return link
 
 
 def question_page(page: Page, form: Any, wait_minutes: int | None = None) -> str:

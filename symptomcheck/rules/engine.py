@@ -85,9 +85,12 @@ def problems(rules: RuleSet, raw: Mapping[str, Any]) -> dict[str, str]:
 
     Only the first answers are required when they alone mean the most urgent level.
     """
-    screening = {key: raw[key] for key in SCREENING_IDS if key in raw}
-    required = SCREENING_IDS if stops_early(rules, screening) else None
-    return {**dict.fromkeys(missing_answers(raw, required), REQUIRED), **check_answers(raw)}
+    missing = missing_answers(raw)
+    if missing:  # only then does it matter whether the first answers alone mean the most urgent level
+        screening = {key: raw[key] for key in SCREENING_IDS if key in raw}
+        if stops_early(rules, screening):
+            missing = missing_answers(raw, SCREENING_IDS)
+    return {**dict.fromkeys(missing, REQUIRED), **check_answers(raw)}
 
 
 def check_and_assess(rules: RuleSet, raw: Mapping[str, Any]) -> tuple[Result | None, dict[str, str]]:

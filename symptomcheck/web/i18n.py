@@ -10,11 +10,16 @@ than calls to gettext.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from gettext import NullTranslations
+from types import SimpleNamespace
 from typing import IO, Any
 
-from flask import Flask, g, has_app_context, request, session
-from flask_babel import Babel, LazyString, get_locale, get_translations
+from babel import Locale
+from flask import Flask, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, LazyString, get_translations
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
@@ -37,17 +42,32 @@ def chosen_language() -> str:
     picked = session.get("language")
     if picked in LANGUAGES:
         return str(picked)
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+    return browser_language(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=256)
+def browser_language(accept_language: str) -> str:
+    """Return the best of our languages for a browser's Accept-Language header (a few headers cover most visitors)."""
+    accepted = parse_accept_header(accept_language[:500], LanguageAccept)
+    return accepted.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 
 def language() -> str:
-    """Return the language of the page being made, as a code ("en" or "es"), looked up once per request."""
-    if not has_app_context():
+    """Return the language of the page being made, as a code ("en" or "es"), looked up once per request.
+
+    Flask-Babel is handed the same choice as an already parsed Locale, so it neither chooses nor parses again.
+    """
+    if not has_request_context():
         return DEFAULT_LANGUAGE
     namespace = g._get_current_object()  # type: ignore[attr-defined]
     found: str | None = getattr(namespace, "language", None)
     if found is None:
-        found = namespace.language = str(get_locale() or DEFAULT_LANGUAGE)
+        found = namespace.language = chosen_language()
+        babel_context = namespace.__dict__.setdefault("_flask_babel", SimpleNamespace())
+        babel_context.babel_locale = LOCALES[found]
     return found
 
 

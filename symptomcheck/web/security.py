@@ -114,8 +114,11 @@ class SecureHeaders(Talisman):
             worked_out.headers = Headers()
             super()._set_response_headers(worked_out)
             headers = by_view[key] = list(worked_out.headers.items())
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 (Headers iterates pairs)
         for name, value in headers:
-            response.headers[name] = value
+            if name.lower() in present:
+                response.headers[name] = value  # replace the view's own (one of these at most)
+        response.headers.extend([(name, value) for name, value in headers if name.lower() not in present])
         return response
 
 
@@ -169,6 +172,7 @@ class TrustedHostsOnly:
 
 # The patient forms answer such a character with the field's own message, keeping what was typed.
 FORMS_THAT_CHECK_EVERY_FIELD = {"check.contact", "check.question"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def refuse_nul_bytes() -> None:
@@ -177,7 +181,10 @@ def refuse_nul_bytes() -> None:
         raise UnprocessableEntity("The address holds a character that cannot be used.")
     if request.endpoint in FORMS_THAT_CHECK_EVERY_FIELD:
         return
-    for where in (request.args, request.form):
+    sent = [request.args] if request.query_string else []
+    if request.mimetype in FORM_TYPES:  # a JSON body is read by its own view, whose checks refuse such a value
+        sent.append(request.form)
+    for where in sent:
         for name, value in where.items(multi=True):
             if "\x00" in name or "\x00" in value:
                 field = name.replace("\x00", "")[:40]
@@ -195,9 +202,11 @@ def trusted_hosts(configured: Any, public_url: str) -> list[str]:
 
 def init_app(app: Flask) -> None:
     """Trust the configured number of proxies, send the security headers, and limit request rates."""
-    # Flask answers 400 to a Host (or X-Forwarded-Host) not listed, so no page, redirect or link reflects another.
-    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config.get("TRUSTED_HOSTS"), app.config["PUBLIC_URL"])
-    app.wsgi_app = TrustedHostsOnly(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
+    # A Host (or X-Forwarded-Host) not listed gets 400 before Flask sees it, so no page, redirect or link reflects
+    # another. Flask's own check of the same list is left off: it ran again on every read of request.host.
+    hosts = app.extensions["trusted_hosts"] = trusted_hosts(app.config.get("TRUSTED_HOSTS"), app.config["PUBLIC_URL"])
+    app.config["TRUSTED_HOSTS"] = None
+    app.wsgi_app = TrustedHostsOnly(app.wsgi_app, hosts)  # type: ignore[method-assign]
     hops = int(app.config["PROXY_HOPS"])
     if hops:  # outside the host check, so a forwarded host is checked too
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

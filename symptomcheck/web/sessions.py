@@ -119,18 +119,31 @@ class EncryptedSessions(SecureCookieSessionInterface):
         if not app.secret_key:
             return None
         cookie = request.cookies.get(self.get_cookie_name(app))
-        payload = self.unseal(app, cookie) if cookie else None
+        if not cookie:
+            return self.session_class()
+        payload = self.unseal(app, cookie)
         # A stylesheet or an icon never reads the session: no need to ask the database whether it was ended.
-        static = bool(app.static_url_path) and request.path.startswith(f"{app.static_url_path}/")
+        static = request.path.startswith(self.static_prefix(app))
         if payload is None or not still_valid(app, payload, check_ended=not static):
             return self.session_class()
-        try:
-            data = self.get_signing_serializer_payload(payload["d"])
-        except (KeyError, TypeError, ValueError):
+        data = payload.get("d")
+        if isinstance(data, str):  # a cookie made before the contents were plain JSON (before 2026-12-02)
+            try:
+                data = self.get_signing_serializer_payload(data)
+            except (TypeError, ValueError):
+                return self.session_class()
+        if not isinstance(data, dict):
             return self.session_class()
         session = self.session_class(data, payload["i"], payload["s"])
         session.seen = payload["t"]  # type: ignore[attr-defined]
         return session
+
+    def static_prefix(self, app: Flask) -> str:
+        """Return the start of a static file's path ("/static/"), worked out once (Flask works it out on each read)."""
+        prefix = app.extensions.get("static_prefix")
+        if prefix is None:
+            prefix = app.extensions["static_prefix"] = f"{app.static_url_path}/" if app.static_url_path else "\0"
+        return str(prefix)
 
     def get_signing_serializer_payload(self, text: str) -> dict[str, Any]:
         loaded = self.serializer.loads(text)
@@ -159,7 +172,8 @@ class EncryptedSessions(SecureCookieSessionInterface):
         stale = stamp - getattr(session, "seen", stamp) >= SEEN_REFRESH_SECONDS and request.endpoint != "static"
         if not (session.modified or stale or self.should_set_cookie(app, session)):
             return
-        payload = {"i": session.session_id, "s": session.started, "t": stamp, "d": self.serializer.dumps(dict(session))}
+        # The contents are plain JSON inside the sealed payload: the seal already proves them, so no tags or signature.
+        payload = {"i": session.session_id, "s": session.started, "t": stamp, "d": dict(session)}
         response.set_cookie(
             name,
             self.seal(app, payload),
