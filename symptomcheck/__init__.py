@@ -77,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI="memory://",  # redis://127.0.0.1:6379 to share limits across workers
         RATELIMIT_ENABLED=True,  # stated, not left to the limiter: it keeps the last app's setting
         COUNT_USAGE=True,  # daily counters of checks started, pages sent, results (records/usage.py); false: none
+        USAGE_FLUSH_SECONDS=10,  # each worker writes its counts at most this often (and when it exits)
         DEMO_DATABASE=False,  # true only on a demo database: `flask demo seed` fills it with made-up history
     )
     app.config.from_prefixed_env("SYMPTOMCHECK")

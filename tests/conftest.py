@@ -21,6 +21,7 @@ from tests.helpers import RULES_FILE, empty_tables
 # Staff log in with a password alone in the tests (and in the servers they start) unless a test turns
 # two-factor on: tests/test_staff_accounts.py tests it explicitly.
 os.environ.setdefault("SYMPTOMCHECK_STAFF_TWO_FACTOR", "false")
+os.environ.setdefault("SYMPTOMCHECK_USAGE_FLUSH_SECONDS", "0")  # each count written at once (test_usage tests the wait)
 
 
 @pytest.fixture(scope="session")

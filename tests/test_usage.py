@@ -8,7 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from examples import COMPLETE, page_posts, reaching
 from symptomcheck.records import usage
@@ -112,3 +113,53 @@ def test_counts_add_up_on_the_same_day(storage_app: Flask) -> None:
             TODAY - datetime.timedelta(days=1): 1,
             TODAY: 5,
         }
+
+
+def test_counts_wait_in_the_worker_and_are_written_together(make_app: Callable[..., Flask]) -> None:
+    """With USAGE_FLUSH_SECONDS, a page sent costs no database work; the counts are written at the next due count."""
+    app = make_app(USAGE_FLUSH_SECONDS=3600)
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    patient = Patient(app.test_client())
+    first, *rest = page_posts(COMPLETE)
+    patient.submit(f"/questions/{first[0]}", first[1])  # the first count is written at once: the clock starts there
+    assert counters(app) == {("page", first[0]): 1, ("started", "en"): 1}
+    statements.clear()
+    for slug, form in rest:
+        patient.submit(f"/questions/{slug}", form)
+    assert not [sql for sql in statements if "usage_count" in sql]  # waiting in the worker, not in the database
+    assert counters(app) == {("page", first[0]): 1, ("started", "en"): 1}
+    tally = app.extensions["usage_tally"]
+    tally.next_write = 0  # as if the hour had passed
+    patient.submit("/contact", CONTACT)
+    written = counters(app)
+    assert written[("page", rest[-1][0])] == 1 and written[("contact_request", "routine")] == 1
+    assert written[("result", "routine")] == 1
+
+
+def test_counts_left_in_a_worker_are_written_when_it_exits(make_app: Callable[..., Flask]) -> None:
+    app = make_app(USAGE_FLUSH_SECONDS=3600)
+    with app.app_context():
+        usage.count([("page", "about-you")])  # written at once
+        usage.count([("page", "about-you"), ("page", "neck")])  # waits
+    assert counters(app) == {("page", "about-you"): 1}
+    usage.flush_at_exit()
+    assert counters(app) == {("page", "about-you"): 2, ("page", "neck"): 1}
+
+
+def test_counts_the_database_refused_are_kept_for_the_next_write(
+    make_app: Callable[..., Flask], monkeypatch: Any
+) -> None:
+    app = make_app()
+    real_add_days = usage.add_days
+
+    def refuse(days: Any) -> None:
+        raise OperationalError("INSERT", {}, ConnectionResetError("gone"))
+
+    with app.app_context():
+        monkeypatch.setattr(usage, "add_days", refuse)
+        usage.count([("page", "neck")])  # refused: kept, and the page goes on
+        monkeypatch.setattr(usage, "add_days", real_add_days)
+        usage.count([("page", "neck")])
+    assert counters(app) == {("page", "neck"): 2}

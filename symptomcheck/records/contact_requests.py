@@ -71,10 +71,9 @@ def create(
 
     The reference is drawn before the commit, so it is known whatever happens after. With a submission token,
     a form sent again (a retry after a fault) finds the request it stored the first time instead of a second row,
-    also when the first commit's answer was lost with the connection.
+    also when the first commit's answer was lost with the connection. (The views look the token up first, so a
+    plain retry costs no failed insert; the unique token catches two sent at once.)
     """
-    if submission_token and (earlier := find_submission(submission_token)) is not None:
-        return earlier
     for _ in range(5):
         request = ContactRequest(
             updates=updates,

@@ -13,12 +13,20 @@ Counted on the POST that moves a journey forward (a page whose questions had no 
 going back or changing an answer counts nothing again, and nothing about the person is kept to know it.
 Never counted: an address, a session or browser id, an answer, a time finer than the day.
 SYMPTOMCHECK_COUNT_USAGE=false turns all of it off; a phone intake is not counted either (the view says so).
+
+Each worker adds up its counts in memory and writes them in one statement at most every
+USAGE_FLUSH_SECONDS (10), at the first count after that, and when the worker exits: a page sent costs
+no database work, and a worker killed outright loses at most those seconds of counts.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
+import threading
+import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -42,7 +50,65 @@ Key = tuple[str, str]  # (metric, key)
 def init_app(app: Flask, pages: Sequence[tuple[str, str, Sequence[str]]]) -> None:
     """Keep the pages of questions in order (slug, title, answer ids): the counters and the dashboard read them."""
     app.config.setdefault("COUNT_USAGE", True)
+    app.config.setdefault("USAGE_FLUSH_SECONDS", 10)
     app.extensions["usage_pages"] = tuple((slug, title, tuple(answer_ids)) for slug, title, answer_ids in pages)
+    app.extensions["usage_tally"] = Tally()
+    APPS.add(app)
+
+
+class Tally:
+    """The counts a worker has not written yet, by day: added to under a lock, taken whole to be written."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.days: dict[datetime.date, Counter[Key]] = {}
+        self.next_write = 0.0
+
+    def add(self, day: datetime.date, events: Iterable[Key]) -> None:
+        with self.lock:
+            self.days.setdefault(day, Counter()).update(events)
+
+    def due(self, every: float, now: bool = False) -> dict[datetime.date, Counter[Key]]:
+        """Take the counts to write, if `every` seconds have passed since the last write, or `now` (else nothing)."""
+        with self.lock:
+            moment = time.monotonic()
+            if (moment < self.next_write and not now) or not self.days:
+                return {}
+            self.next_write = moment + every
+            taken, self.days = self.days, {}
+        return taken
+
+    def put_back(self, taken: Mapping[datetime.date, Counter[Key]]) -> None:
+        """Keep counts that could not be written, to write them with the next ones."""
+        with self.lock:
+            for day, counts in taken.items():
+                self.days.setdefault(day, Counter()).update(counts)
+
+
+APPS: weakref.WeakSet[Flask] = weakref.WeakSet()  # the apps of this process, each with its tally
+
+
+@atexit.register
+def flush_at_exit() -> None:
+    """Write what a worker still holds when it exits (gunicorn's workers exit through sys.exit)."""
+    for app in list(APPS):
+        tally: Tally = app.extensions["usage_tally"]
+        if tally.days:
+            with app.app_context():
+                write(tally, every=0, now=True)
+
+
+def write(tally: Tally, every: float, now: bool = False) -> None:
+    """Write the counts that are due; keep them for later if the database refuses (one log line)."""
+    taken = tally.due(every, now)
+    if not taken:
+        return
+    try:
+        add_days(taken)
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        tally.put_back(taken)
+        log.warning("Usage not counted yet (%s); kept for the next try.", type(exc).__name__)
 
 
 def pages() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
@@ -81,13 +147,12 @@ def add_days(days: Mapping[datetime.date, Mapping[Key, int]]) -> None:
 
 def count(events: Iterable[Key]) -> None:
     """Count these events today, unless counting is off; a failure to count never stops the person's journey."""
-    if not current_app.config["COUNT_USAGE"] or current_app.config.get("DATABASE_PROBLEM"):
+    config = current_app.config
+    if not config["COUNT_USAGE"] or config.get("DATABASE_PROBLEM"):
         return
-    try:
-        add(Counter(events))
-    except SQLAlchemyError as exc:
-        db.session.rollback()
-        log.warning("Usage not counted (%s).", type(exc).__name__)
+    tally: Tally = current_app.extensions["usage_tally"]
+    tally.add(today(), events)
+    write(tally, float(config["USAGE_FLUSH_SECONDS"]))
 
 
 def page_sent(rules: RuleSet, slug: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
