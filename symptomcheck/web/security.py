@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import flask_limiter
 from flask import Flask, current_app, g, request
+from flask.globals import request_ctx
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from limits.storage import MemoryStorage
@@ -44,6 +46,27 @@ class Limiter(flask_limiter.Limiter):
             return  # the app-wide hook would find nothing to count: a route's own limits are counted by its decorator
         if self.applies_to(request.method):
             super()._check_request_limit(callable_name, in_middleware)
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        # Flask-Limiter's after-request hook (rate-limit headers, deductions) runs on every response; put it behind
+        # a check that some limit was counted on this request (none is, on a GET), as the teardown below is.
+        hooks = app.after_request_funcs.setdefault(None, [])
+        hooks[:] = [self.headers_if_counted if self.is_headers_hook(hook) else hook for hook in hooks]
+
+    @staticmethod
+    def is_headers_hook(hook: Any) -> bool:
+        return isinstance(hook, partial) and hook.func is flask_limiter.Limiter._Limiter__inject_headers  # type: ignore[attr-defined]
+
+    def headers_if_counted(self, response: Response) -> Response:
+        """Add the rate-limit headers and make the conditional deductions, when a limit was looked at."""
+        if not hasattr(request_ctx, "_limiter_request_context"):
+            return response
+        return flask_limiter.Limiter._Limiter__inject_headers(self, response)  # type: ignore[attr-defined,no-any-return]
+
+    def _Limiter__release_context(self, error: BaseException | None = None) -> None:  # noqa: N802 (as Python mangles it)
+        if hasattr(request_ctx, "_limiter_request_context"):
+            super()._Limiter__release_context(error)  # type: ignore[misc]
 
     def has_app_wide_limits(self) -> bool:
         """Say whether any limit is declared beyond the routes' own (for the whole app, a blueprint, or a fallback)."""

@@ -158,14 +158,14 @@ class EncryptedSessions(SecureCookieSessionInterface):
             session.ended = []
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.accessed:
-            response.vary.add("Cookie")
+            vary_on_cookie(response)
         if not session:
             if session.modified or session.from_cookie:
                 response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
                                        partitioned=self.get_cookie_partitioned(app),
                                        httponly=self.get_cookie_httponly(app),
                                        samesite=self.get_cookie_samesite(app))  # fmt: skip
-                response.vary.add("Cookie")
+                vary_on_cookie(response)
             return
         stamp = now().timestamp()
         # "Last used" is rewritten at most once a minute, and never on a static file (a cookie on a cacheable file).
@@ -185,7 +185,16 @@ class EncryptedSessions(SecureCookieSessionInterface):
             partitioned=self.get_cookie_partitioned(app),
             samesite=self.get_cookie_samesite(app),
         )
-        response.vary.add("Cookie")
+        vary_on_cookie(response)
+
+
+def vary_on_cookie(response: Response) -> None:
+    """Add Cookie to the Vary header, as `response.vary.add` does without building a header set each time."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Cookie"
 
 
 def limits(app: Flask) -> tuple[float, float]:
