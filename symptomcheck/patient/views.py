@@ -196,7 +196,8 @@ def back_link(page: Page) -> str:
 
     Worked out once per page, way in and the app's place under the site (as url_for would, on every request).
     """
-    after_change = request.args.get("from") == "check"  # opened with "Change": back is where the person came from
+    # Opened with "Change": back is where the person came from. (No query string: no need to parse one.)
+    after_change = bool(request.query_string) and request.args.get("from") == "check"
     links: dict[tuple[str, bool, str], str] = current_app.extensions.setdefault("back_links", {})
     key = (page.slug, after_change, request.script_root)
     link = links.get(key)

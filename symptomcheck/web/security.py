@@ -118,6 +118,16 @@ class SecureHeaders(Talisman):
         super().init_app(app, **options)
         app.extensions["security_headers"] = {}  # (endpoint, over HTTPS) -> the headers Talisman gives
 
+    def _force_https(self) -> Response | None:
+        """Redirect plain HTTP to HTTPS (Talisman's own check), skipped for a request that came over HTTPS."""
+        if request.is_secure:  # behind the proxy too: ProxyFix has set the scheme from X-Forwarded-Proto
+            return None
+        return super()._force_https()  # type: ignore[no-any-return]
+
+    def _make_nonce(self) -> None:
+        if self.content_security_policy_nonce_in:  # the site's policy uses no nonce: nothing to make
+            super()._make_nonce()
+
     def _set_response_headers(self, response: Response) -> Response:
         own_policy = response.headers.get("Content-Security-Policy")  # a view's own, stricter policy (a chart)
         response = self._set_secure_headers(response)
@@ -130,18 +140,21 @@ class SecureHeaders(Talisman):
             return super()._set_response_headers(response)  # type: ignore[no-any-return]
         # What Talisman's headers depend on: the view's own options, and whether the request came over HTTPS.
         key = (request.endpoint, request.is_secure or request.headers.get("X-Forwarded-Proto") == "https")
-        by_view: dict[tuple[str | None, bool], list[tuple[str, str]]] = current_app.extensions["security_headers"]
-        headers = by_view.get(key)
-        if headers is None:
+        by_view: dict[tuple[str | None, bool], tuple[list[tuple[str, str]], frozenset[str]]]
+        by_view = current_app.extensions["security_headers"]
+        found = by_view.get(key)
+        if found is None:
             worked_out = Response()
             worked_out.headers = Headers()
             super()._set_response_headers(worked_out)
-            headers = by_view[key] = list(worked_out.headers.items())
-        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 (Headers iterates pairs)
-        for name, value in headers:
-            if name.lower() in present:
-                response.headers[name] = value  # replace the view's own (one of these at most)
-        response.headers.extend([(name, value) for name, value in headers if name.lower() not in present])
+            headers = list(worked_out.headers.items())
+            found = by_view[key] = (headers, frozenset(name.lower() for name, _ in headers))
+        headers, names = found
+        if any(name.lower() in names for name in response.headers.keys()):  # noqa: SIM118 (Headers iterates pairs)
+            for name, value in headers:  # a view set one of them: replace it, as Talisman does
+                response.headers[name] = value
+        else:
+            response.headers.extend(headers)
         return response
 
 
