@@ -74,6 +74,7 @@ def test_a_finish_records_the_outcome_in_the_request_history_and_audit(
 ) -> None:
     send_request(storage_app)
     reference = stored(storage_app)[0].reference
+    assert "Due by" in page_of(desk_client, reference)  # new: the target for the first contact is shown
     data = {"status": "booked", "closing_outcome": "booked", "closing_note": "Dr Lee, Tue 2 pm"}
     status, location, _ = post_form(desk_client, reference, "status", data)
     assert (status, location) == (302, f"/staff/requests/{reference}")
@@ -81,6 +82,7 @@ def test_a_finish_records_the_outcome_in_the_request_history_and_audit(
     assert (row.status, row.outcome, row.outcome_note) == ("booked", "booked", "Dr Lee, Tue 2 pm")
     page = page_of(desk_client, reference)
     assert "Outcome: Booked a visit. Dr Lee, Tue 2 pm" in page
+    assert "Due by" not in page and "Overdue" not in page  # the first-contact target no longer applies
     assert "Status: New to Booked. Outcome: Booked a visit." in page
     # Closing a booked request keeps the outcome already recorded.
     assert post_form(desk_client, reference, "status", {"status": "closed"})[0] == 302

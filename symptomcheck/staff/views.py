@@ -431,7 +431,8 @@ def render_request(
     clinician_form: forms.VerdictPage | None = None,
 ) -> str:
     """Return the request page, with a form sent back with its errors when one did not add up."""
-    due = desk.due_at(found.received_at, found.level, desk_hours())
+    # The target is for the first contact: once the request has moved on from "new", there is nothing due.
+    due = desk.due_at(found.received_at, found.level, desk_hours()) if found.status == "new" else None
     failed = next((form for form in (status_form, clinician_form) if form is not None and form.errors), None)
     config = current_app.config
     deleted_on = contact_requests.open_deletion_date(found, datetime.timedelta(days=config["OPEN_RETENTION_DAYS"]))
