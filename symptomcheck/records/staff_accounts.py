@@ -15,14 +15,13 @@ from functools import cache
 
 import pyotp
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from symptomcheck.records.models import AuditEntry, LoginAttempt, RecoveryCode, Staff, StaffSession, db, now
+from symptomcheck.records.sealing import key_for
 
 # Throttling: a guesser is stopped per name and address, and per address; never per name alone, so a
 # guesser elsewhere cannot lock a colleague out of their own account.
@@ -268,8 +267,7 @@ SEAL_INFO = b"symptomcheck two-factor secret"
 
 @cache
 def sealing_key(secret_key: str | bytes) -> AESGCM:
-    material = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SEAL_INFO).derive(material))
+    return key_for(secret_key, SEAL_INFO)
 
 
 def seal(secret: str) -> str:

@@ -24,9 +24,7 @@ import time
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, Request, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import select
@@ -35,6 +33,7 @@ from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
 from symptomcheck.records.models import EndedSession, db, now
+from symptomcheck.records.sealing import key_for
 
 log = logging.getLogger(__name__)
 KEY_INFO = b"symptomcheck session cookie v1"
@@ -44,9 +43,7 @@ SEEN_REFRESH_SECONDS = 60  # "last used" is rewritten at most once a minute, not
 
 def session_key(secret: str | bytes) -> AESGCM:
     """Derive the cookie's encryption key from a secret key."""
-    material = secret.encode() if isinstance(secret, str) else secret
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_INFO).derive(material)
-    return AESGCM(key)
+    return key_for(secret, KEY_INFO)
 
 
 class EncryptedSession(CallbackDict[str, Any], SessionMixin):
