@@ -347,3 +347,21 @@ def test_a_view_that_sets_its_own_policy_keeps_it_and_the_other_headers(make_app
         assert headers.getlist("Content-Security-Policy") == [own]
         assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"]) == ("nosniff", "DENY")
     assert "style-src" not in app.test_client().get("/").headers["Content-Security-Policy"]
+
+
+def test_behind_two_proxies_each_person_has_their_own_limit_and_https_is_seen(make_app: Callable[..., Flask]) -> None:
+    """With PROXY_HOPS=2 limits count the person's address, not the proxy's, and HTTPS at the edge is not redirected."""
+    app = make_app(PROXY_HOPS=2, FORCE_HTTPS=True, PUBLIC_URL="https://clinic.example", WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+
+    def through_proxies(person: str) -> dict[str, str]:
+        return {"X-Forwarded-For": f"{person}, 10.0.0.1", "X-Forwarded-Proto": "https, http",
+                "X-Forwarded-Host": "clinic.example, clinic.example"}  # fmt: skip
+
+    home = client.get("/", headers=through_proxies("203.0.113.7"))
+    assert home.status_code == 200  # no redirect to the HTTPS it already came over
+    assert "Strict-Transport-Security" in home.headers
+    one, other = through_proxies("203.0.113.7"), through_proxies("198.51.100.9")
+    statuses = [client.post("/staff/login", data={"username": f"x{n}"}, headers=one).status_code for n in range(21)]
+    assert statuses[-1] == 429
+    assert client.post("/staff/login", data={"username": "y"}, headers=other).status_code == 200
