@@ -299,6 +299,9 @@ def test_the_response_is_completed_with_its_reference_and_the_time_it_was_sent()
     assert (contained["suggestion"]["status"], contained["verdict"]["status"]) == ("final", "final")
     naive = exports.questionnaire_response(record(COMPLETE, received_at=AT.replace(tzinfo=None)), URL)
     assert naive["authored"] == "2026-12-01T14:30:00+00:00"  # SQLite gives the time back without its zone: UTC
+    new_york = AT.astimezone(datetime.timezone(datetime.timedelta(hours=-5)))  # a database session in another zone
+    local = exports.questionnaire_response(record(COMPLETE, received_at=new_york), URL)
+    assert datetime.datetime.fromisoformat(local["authored"]) == AT  # the same moment, whatever zone it came in
 
 
 def test_a_phone_intake_or_a_verdict_with_no_name_recorded_names_the_desk_or_a_clinician() -> None:
