@@ -120,3 +120,12 @@ def test_a_site_wide_limit_an_operator_sets_is_applied_to_every_page(
         limiter.limit_manager.set_default_limits([])
         limiter.limit_manager.set_application_limits([])
     assert [make_app().test_client().get("/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_an_api_client_is_told_its_limit_and_how_many_tries_are_left(make_app: Callable[..., Flask]) -> None:
+    """A script using the API can pace itself: each answer says the limit and the tries left in it."""
+    client = make_app().test_client()
+    answers = {"answers": {"age_band": "18_49", "red_flags": ["thunderclap"]}}
+    first, second = (client.post("/api/v1/assessments", json=answers).headers for _ in range(2))
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("60", "59")
+    assert second["X-RateLimit-Remaining"] == "58"
