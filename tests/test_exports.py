@@ -17,6 +17,7 @@ from symptomcheck.records import exports
 from symptomcheck.records.models import ContactRequest, db
 from tests.helpers import RULES_VERSION
 from tests.test_closing import make_clinician, post_form
+from tests.test_fhir import record
 from tests.test_frontdesk import CONTACT, send_request, stored
 from tests.test_journey import Patient
 
@@ -99,7 +100,8 @@ def test_a_merged_request_names_the_one_kept(storage_app: Flask, desk_client: Fl
         "  =1+1", "\u00a0=1+1", "\u200b=1+1", "\ufeff@SUM(A1)", "\u2060-1+1", "\u3000=1+1",  # after spaces, invisibles
         "\uff1d1+1", "\uff0b1+1", "\uff0d1+1", "\uff20SUM(A1)",  # full-width = + - @
         "+1 202 555 0143+HYPERLINK(\"x\")", "+12025550143=1", "+1)-cmd|' /C calc'!A0",
-        "+1-1", "+123", "+1 202 555 0143 =1",  # a plus that is not a phone number
+        "+1-1", "+123", "+1 202 555 0143 =1", "+0 1234567",  # a plus that is not a phone number
+        "\tcmd", "\rcmd", "\t", "\r",  # a tab or a carriage return first, whatever follows
     ],
 )  # fmt: skip
 def test_a_formula_start_is_prefixed(text: str) -> None:
@@ -131,3 +133,38 @@ def test_a_list_is_joined_and_every_piece_checked() -> None:
     words: list[Any] = ["=cmd", "x", "@y"]
     assert exports.csv_cell(words) == "'=cmd;x;'@y"
     assert exports.csv_cell("a\t=1+1") == "a\t'=1+1"
+
+
+def exported(*records: exports.Record) -> list[dict[str, str]]:
+    """Return the rows of the CSV export of some records, as a spreadsheet reads them."""
+    return list(csv.DictReader(io.StringIO(exports.requests_csv(records))))
+
+
+def test_a_request_not_yet_closed_or_judged_has_empty_cells_and_words_for_no_pattern() -> None:
+    """A new request's closing, verdict and their times are empty cells; no pattern reads "None"."""
+    (row,) = exported(record(COMPLETE, pattern=None))
+    for column in ("status_changed_at", "outcome", "outcome_words", "outcome_note", "verdict", "verdict_words",
+                   "verdict_level", "verdict_level_words", "verdict_note", "verdict_by", "verdict_at", "merged_into",
+                   "taken_by"):  # fmt: skip
+        assert row[column] == "", column
+    assert (row["pattern"], row["pattern_words"]) == ("", "None")
+
+
+def test_the_warning_signs_answered_none_and_a_question_never_reached_read_as_such() -> None:
+    """No warning sign ticked reads "None of these"; a question the form stopped before is empty, not "None"."""
+    answered, stopped = exported(record(COMPLETE), record({"age_band": "50_plus", "red_flags": ["thunderclap"]}))
+    assert (answered["red_flags"], answered["red_flags_words"]) == ("", "None of these")
+    assert (answered["impact"], answered["impact_words"]) == ("", "None")
+    assert answered["headache_days_words"] == "6 days a month"
+    for column in ("radiation", "headache_days", "pain_intensity", "treatment_result"):
+        assert (stopped[column], stopped[f"{column}_words"]) == ("", ""), column
+
+
+def test_a_code_with_no_words_yet_is_its_own_words_in_the_csv() -> None:
+    """A level, pattern, source, status or contact time the word lists do not know is shown as itself, not blank."""
+    unknown = record(COMPLETE, level="watchful", pattern="cgh_new", source="kiosk", status="waiting",
+                     preferred_time="lunch")  # fmt: skip
+    (row,) = exported(unknown)
+    for column, code in (("level", "watchful"), ("pattern", "cgh_new"), ("source", "kiosk"), ("status", "waiting"),
+                         ("preferred_time", "lunch")):  # fmt: skip
+        assert (row[column], row[f"{column}_words"]) == (code, code), column

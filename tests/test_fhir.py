@@ -86,7 +86,11 @@ def at(items: list[dict[str, Any]], link_id: str) -> dict[str, Any]:
     return next(item for item in items if item["linkId"] == link_id)
 
 
-QUESTIONNAIRE = exports.questionnaire(URL, RULES_VERSION)
+def published() -> dict[str, Any]:
+    """Return the Questionnaire as the site publishes it (built in each test, so every test sees the code it tests)."""
+    return exports.questionnaire(URL, RULES_VERSION)
+
+
 CASES = {
     "complete": COMPLETE,
     "several boxes": {**COMPLETE, "red_flags": ["progressive", "fever"], "radiation": ["arm", "behind_eye"]},
@@ -99,9 +103,9 @@ CASES = {
 @pytest.mark.parametrize("source", ["web", "phone"])
 def test_a_response_is_valid_against_its_own_questionnaire(answers: dict[str, Any], source: str) -> None:
     response = exports.questionnaire_response(record(answers, source=source, taken_by="bea"), URL)
-    assert problems_against(response, QUESTIONNAIRE) == []
+    assert problems_against(response, published()) == []
     QuestionnaireResponse.model_validate(response)
-    assert response["questionnaire"] == QUESTIONNAIRE["url"]
+    assert response["questionnaire"] == published()["url"]
 
 
 @pytest.mark.parametrize(
@@ -124,11 +128,12 @@ def test_a_response_is_valid_against_its_own_questionnaire(answers: dict[str, An
 def test_the_validity_check_finds_a_broken_response(change: Any, problem: str) -> None:
     response = exports.questionnaire_response(record(COMPLETE), URL)
     change(response["item"])
-    assert any(found.startswith(problem) for found in problems_against(response, QUESTIONNAIRE))
+    assert any(found.startswith(problem) for found in problems_against(response, published()))
 
 
 def test_required_only_what_the_contract_always_requires_and_repeats_only_on_multi_choice() -> None:
-    items = {item["linkId"]: item for item in QUESTIONNAIRE["item"]}
+    questionnaire = published()
+    items = {item["linkId"]: item for item in questionnaire["item"]}
     assert [link_id for link_id, item in items.items() if item["required"]] == ["age_band", "red_flags"]
     for question in QUESTIONS:
         item = items[question.id]
@@ -138,12 +143,13 @@ def test_required_only_what_the_contract_always_requires_and_repeats_only_on_mul
 
 
 def test_the_warning_signs_offer_none_of_these_exclusive_and_an_empty_list_sends_it() -> None:
-    (red_flags,) = [item for item in QUESTIONNAIRE["item"] if item["linkId"] == "red_flags"]
+    questionnaire = published()
+    (red_flags,) = [item for item in questionnaire["item"] if item["linkId"] == "red_flags"]
     last = red_flags["answerOption"][-1]
     assert last["valueCoding"]["code"] == "none"
     assert last["valueCoding"]["display"] == "None of these"
     assert extension(last, f"{EXT}/questionnaire-optionExclusive")["valueBoolean"] is True
-    for item in QUESTIONNAIRE["item"]:
+    for item in questionnaire["item"]:
         if item["linkId"] != "red_flags" and item["type"] == "choice":
             assert "none" not in [option["valueCoding"]["code"] for option in item["answerOption"]]
     response = exports.questionnaire_response(record(COMPLETE), URL)
@@ -154,7 +160,8 @@ def test_the_warning_signs_offer_none_of_these_exclusive_and_an_empty_list_sends
 
 
 def test_the_limits_and_the_spanish_text() -> None:
-    items = {item["linkId"]: item for item in QUESTIONNAIRE["item"]}
+    questionnaire = published()
+    items = {item["linkId"]: item for item in questionnaire["item"]}
     for link_id, high in (("headache_days", 31), ("pain_intensity", 10), ("pain_relief_days", 31)):
         assert extension(items[link_id], f"{EXT}/minValue")["valueInteger"] == 0
         assert extension(items[link_id], f"{EXT}/maxValue")["valueInteger"] == high
@@ -169,9 +176,24 @@ def test_the_limits_and_the_spanish_text() -> None:
     assert spanish(items["age_band"]["_text"]) == "¿Cuántos años tiene?"
     assert spanish(items["age_band"]["answerOption"][2]["valueCoding"]["_display"]) == "50 años o más"
     assert spanish(items["red_flags"]["answerOption"][-1]["valueCoding"]["_display"]) == "Ninguna de estas"
-    untranslated = [item["linkId"] for item in QUESTIONNAIRE["item"] if spanish(item["_text"]) == item["text"]]
+    untranslated = [item["linkId"] for item in questionnaire["item"] if spanish(item["_text"]) == item["text"]]
     assert untranslated == []
-    Questionnaire.model_validate(QUESTIONNAIRE)
+    Questionnaire.model_validate(questionnaire)
+
+
+def test_the_questionnaire_names_itself_in_english_and_spanish_and_is_draft_unless_said_signed() -> None:
+    """An EHR lists the form by its id, name and title (with the Spanish title), as a draft unless it is signed."""
+    questionnaire = published()
+    assert (questionnaire["resourceType"], questionnaire["id"]) == ("Questionnaire", "cervicogenic-headache-self-check")
+    assert (questionnaire["name"], questionnaire["title"]) == ("CervicogenicHeadacheSelfCheck", "Headache self-check")
+    assert questionnaire["subjectType"] == ["Patient"]  # answered about a patient
+    (translation,) = questionnaire["_title"]["extension"]
+    assert translation["url"] == f"{EXT}/translation"
+    parts = {part["url"]: part for part in translation["extension"]}
+    assert parts["lang"]["valueCode"] == "es"
+    assert parts["content"]["valueString"] == "Autoevaluación del dolor de cabeza"
+    assert (questionnaire["status"], exports.questionnaire(URL, RULES_VERSION, signed=True)["status"]) == (
+        "draft", "active")  # fmt: skip
 
 
 def test_the_questionnaire_is_draft_until_the_rule_file_in_use_is_signed(make_app: Any) -> None:
@@ -236,3 +258,106 @@ def test_the_closing_and_the_verdict_go_into_the_fhir_export(storage_app: Flask,
     assert contained["clinician"]["name"] == [{"text": "dr_lee"}]
     assert [note.text for note in judged.note] == ["Fever too"]
     assert set(BY_ID) == {item["linkId"] for item in body["item"]}
+
+
+def local_references(element: Any) -> list[str]:
+    """Return every local reference ("#id") anywhere in a resource, as an EHR would follow them."""
+    if isinstance(element, dict):
+        found = [element["reference"]] if str(element.get("reference", "")).startswith("#") else []
+        return found + [reference for value in element.values() for reference in local_references(value)]
+    if isinstance(element, list):
+        return [reference for value in element for reference in local_references(value)]
+    return []
+
+
+def test_every_local_reference_points_at_a_contained_resource_or_the_response() -> None:
+    """An EHR following the subject, author, performer, suggestion or verdict finds the resource it names."""
+    judged = record(COMPLETE, source="phone", taken_by="bea", verdict="right", verdict_by="dr_lee", verdict_at=AT)
+    response = exports.questionnaire_response(judged, URL)
+    contained = {resource["id"] for resource in response["contained"]}
+    references = local_references(response)
+    assert {"#patient", "#taker", "#suggestion", "#verdict", "#clinician", "#"} <= set(references)
+    assert [reference for reference in references if reference != "#" and reference[1:] not in contained] == []
+    assert extension(response, f"{exports.ANSWER_SYSTEM}:verdict")["valueReference"] == {"reference": "#verdict"}
+    for resource in response["contained"]:
+        if resource["resourceType"] == "RiskAssessment":
+            assert resource["subject"] == {"reference": "#patient"}, resource["id"]
+            assert resource["basis"] == [{"reference": "#"}], resource["id"]  # the answers it was worked out from
+    assert response["subject"] == {"reference": "#patient", "display": "Ada Lovelace"}
+
+
+def test_the_response_is_completed_with_its_reference_and_the_time_it_was_sent() -> None:
+    """An EHR files the response as completed, under the request's reference, at the time it was sent."""
+    response = exports.questionnaire_response(record(COMPLETE, verdict="right", verdict_at=AT), URL)
+    assert response["status"] == "completed"
+    assert response["id"] == "ABCDEFGH"  # the reference without its dash
+    assert response["identifier"]["value"] == "ABCD-EFGH"
+    assert response["authored"] == "2026-12-01T14:30:00+00:00"
+    contained = {resource["id"]: resource for resource in response["contained"]}
+    assert contained["suggestion"]["occurrenceDateTime"] == "2026-12-01T14:30:00+00:00"
+    assert contained["verdict"]["occurrenceDateTime"] == "2026-12-01T14:30:00+00:00"
+    assert (contained["suggestion"]["status"], contained["verdict"]["status"]) == ("final", "final")
+    naive = exports.questionnaire_response(record(COMPLETE, received_at=AT.replace(tzinfo=None)), URL)
+    assert naive["authored"] == "2026-12-01T14:30:00+00:00"  # SQLite gives the time back without its zone: UTC
+    new_york = AT.astimezone(datetime.timezone(datetime.timedelta(hours=-5)))  # a database session in another zone
+    local = exports.questionnaire_response(record(COMPLETE, received_at=new_york), URL)
+    assert datetime.datetime.fromisoformat(local["authored"]) == AT  # the same moment, whatever zone it came in
+
+
+def test_a_phone_intake_or_a_verdict_with_no_name_recorded_names_the_desk_or_a_clinician() -> None:
+    """With no staff name known, the author is "front desk" and the verdict's performer "clinician", never blank."""
+    response = exports.questionnaire_response(record(COMPLETE, source="phone", verdict="right"), URL)
+    contained = {resource["id"]: resource for resource in response["contained"]}
+    assert contained["taker"]["name"] == [{"text": "front desk"}]
+    assert contained["clinician"]["name"] == [{"text": "clinician"}]
+
+
+def test_the_patient_has_only_the_contact_details_given_and_their_language() -> None:
+    """The contained Patient lists the phone and email given, no empty entries, and the language they chose."""
+    by_email = exports.questionnaire_response(record(COMPLETE, phone=None, email="ada@example.org", language="es"), URL)
+    patient = by_email["contained"][0]
+    assert patient["telecom"] == [{"system": "email", "value": "ada@example.org"}]
+    assert patient["communication"] == [
+        {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "es"}]}, "preferred": True}
+    ]
+    both = exports.questionnaire_response(record(COMPLETE, email="ada@example.org"), URL)["contained"][0]
+    assert both["telecom"] == [
+        {"system": "phone", "value": "+12025550143"}, {"system": "email", "value": "ada@example.org"}]  # fmt: skip
+    neither = exports.questionnaire_response(record(COMPLETE, phone=None, language=None), URL)["contained"][0]
+    assert "telecom" not in neither
+    assert "communication" not in neither
+
+
+def test_the_suggestion_and_verdict_are_in_words_and_every_reason_is_in_the_rationale() -> None:
+    """The EHR shows the pattern and the verdict in words, and the rationale reads every reason as sentences."""
+    reasons = (*REASONS, {"rule": "soon-other", "text": "It wakes you at night."})
+    response = exports.questionnaire_response(record(COMPLETE, reasons=reasons, verdict="more_urgent"), URL)
+    contained = {resource["id"]: resource for resource in response["contained"]}
+    (prediction,) = contained["suggestion"]["prediction"]
+    assert prediction["outcome"]["coding"][0]["display"] == "Likely from the neck"
+    assert prediction["rationale"] == "Your headache keeps getting worse. It wakes you at night."
+    assert contained["verdict"]["code"]["coding"][0]["display"] == "It should have been more urgent"
+    assert contained["verdict"]["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "soon"  # no level: the same
+
+
+def test_a_code_with_no_words_yet_is_shown_as_itself_never_blank() -> None:
+    """A level, pattern or verdict the word lists do not know (a newer rule file) keeps its code as its display."""
+    unknown = record(COMPLETE, level="watchful", pattern="cgh_new", verdict="unsure", verdict_level="watchful",
+                     outcome="moved_away")  # fmt: skip
+    response = exports.questionnaire_response(unknown, URL)
+    contained = {resource["id"]: resource for resource in response["contained"]}
+    (prediction,) = contained["suggestion"]["prediction"]
+    assert prediction["qualitativeRisk"]["coding"][0]["display"] == "watchful"
+    assert prediction["outcome"]["coding"][0]["display"] == "cgh_new"
+    assert contained["verdict"]["code"]["coding"][0]["display"] == "unsure"
+    assert contained["verdict"]["prediction"][0]["qualitativeRisk"]["coding"][0]["display"] == "watchful"
+    closing = {part["url"]: part for part in extension(response, exports.OUTCOME_EXTENSION)["extension"]}
+    assert closing["outcome"]["valueCoding"]["display"] == "moved_away"
+
+
+def test_a_closing_without_a_note_sends_no_empty_note() -> None:
+    """A request closed with no note has its outcome and no note part with nothing in it."""
+    response = exports.questionnaire_response(record(COMPLETE, outcome="self_care"), URL)
+    (part,) = extension(response, exports.OUTCOME_EXTENSION)["extension"]
+    assert part["url"] == "outcome"
+    assert part["valueCoding"]["display"] == "Gave self-care advice"

@@ -81,6 +81,7 @@ def test_the_429_page_gives_the_real_wait_keeps_what_was_typed_and_the_phone(mak
     wait = re.search(r"Please wait about (\d+) minutes, then try again\.", text)
     assert wait, text
     assert 50 <= int(wait[1]) <= 60  # an hour's limit: not "a minute"
+    assert int(wait[1]) == round(int(refused.headers["Retry-After"]) / 60)  # the same wait as the header says
     assert "a minute" not in text
     name = page.find("input", attrs={"name": "name"})
     assert name is not None
@@ -103,3 +104,28 @@ def test_a_question_page_stopped_by_its_limit_keeps_the_answers_typed(make_app: 
     chosen = page.find("input", attrs={"name": "age_band", "checked": True})
     assert chosen is not None
     assert chosen["value"] == "50_plus"
+
+
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"])
+def test_a_site_wide_limit_an_operator_sets_is_applied_to_every_page(
+    make_app: Callable[..., Flask], setting: str
+) -> None:
+    """SYMPTOMCHECK_RATELIMIT_DEFAULT or _APPLICATION limits every page, GETs too, not only the routes' own limits."""
+    from symptomcheck.web.security import limiter
+
+    try:
+        client = make_app(**{setting: "2 per minute"}).test_client()
+        assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    finally:  # one limiter serves every app in the process, and keeps limits once set: later tests start without
+        limiter.limit_manager.set_default_limits([])
+        limiter.limit_manager.set_application_limits([])
+    assert [make_app().test_client().get("/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_an_api_client_is_told_its_limit_and_how_many_tries_are_left(make_app: Callable[..., Flask]) -> None:
+    """A script using the API can pace itself: each answer says the limit and the tries left in it."""
+    client = make_app().test_client()
+    answers = {"answers": {"age_band": "18_49", "red_flags": ["thunderclap"]}}
+    first, second = (client.post("/api/v1/assessments", json=answers).headers for _ in range(2))
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("60", "59")
+    assert second["X-RateLimit-Remaining"] == "58"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.datastructures import Headers
 
 from examples import COMPLETE, page_posts
 from tests.helpers import check_page, text_of
@@ -244,3 +246,122 @@ def test_the_contact_form_needs_its_csrf_token(make_app: Callable[..., Flask]) -
     assert detached_rows(app, ContactRequest) == []
     assert patient.submit("/contact", contact).location == "/contact/sent"  # with the page's token it is sent
     assert len(detached_rows(app, ContactRequest)) == 1
+
+
+def test_trusted_hosts_can_be_a_list_and_blank_names_are_dropped(make_app: Callable[..., Flask]) -> None:
+    """TRUSTED_HOSTS given as a list works; a stray comma or space trusts no empty host name."""
+    listed = make_app(TRUSTED_HOSTS=["a.example", "b.example"]).test_client()
+    assert listed.get("/", base_url="http://b.example").status_code == 200
+    assert listed.get("/", base_url="http://c.example").status_code == 400
+    app = make_app(TRUSTED_HOSTS=" a.example ,, ")
+    assert app.config["TRUSTED_HOSTS"] == ["a.example"]
+    assert app.test_client().get("/", base_url="http://a.example").status_code == 200
+
+
+def test_without_a_public_host_only_the_loopback_names_are_trusted(make_app: Callable[..., Flask]) -> None:
+    """With no host in PUBLIC_URL the site answers on this machine's own names and no other."""
+    client = make_app(PUBLIC_URL="").test_client()
+    for base in ("http://localhost", "http://127.0.0.1:5000"):  # ("::1" is listed, but Werkzeug matches no IPv6)
+        assert client.get("/", base_url=base).status_code == 200, base
+    assert client.get("/", base_url="http://clinic.example").status_code == 400
+
+
+def test_a_request_with_no_host_header_is_judged_by_its_server_name(make_app: Callable[..., Flask]) -> None:
+    """An HTTP/1.0 request without Host is refused unless the server name it reached is trusted, with a whole page."""
+    app = make_app(PUBLIC_URL="https://check.example-clinic.org")
+
+    def answer(server_name: str) -> tuple[str, Headers, bytes]:
+        started: list[Any] = []
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": server_name, "SERVER_PORT": "80",
+                   "SERVER_PROTOCOL": "HTTP/1.0", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+                   "wsgi.errors": io.StringIO()}  # fmt: skip
+        body = b"".join(app.wsgi_app(environ, lambda status, headers, *_: started.extend([status, Headers(headers)])))
+        return started[0], started[1], body
+
+    status, headers, body = answer("evil.example")
+    assert status == "400 Bad Request"
+    assert int(headers["Content-Length"]) == len(body)
+    assert b"Unknown address" in body and b"evil" not in body
+    assert answer("check.example-clinic.org")[0].startswith("200")
+
+
+def test_a_nul_byte_in_an_api_field_is_named_without_it(make_app: Callable[..., Flask]) -> None:
+    """An API client sending a NUL byte in a field's name or value is told which field, in a readable name."""
+    client = make_app().test_client()
+    for query, field in (("note%00x=1", "notex"), ("note=a%00", "note"), ("n" * 50 + "%00=1", "n" * 40)):
+        response = client.post(f"/api/v1/assessments?{query}", json={"answers": {}})
+        assert response.status_code == 422, query
+        assert response.get_json()["message"] == f"The field '{field}' holds a character that cannot be used."
+    form = client.post("/api/v1/assessments", data={"name\x00": "Ada"})
+    assert form.status_code == 422
+    assert "'name'" in form.get_json()["message"]
+    repeated = client.post("/api/v1/assessments", data={"note": ["fine", "hidden\x00"]})  # the second of two values
+    assert repeated.status_code == 422
+    address = client.post("/api/v1/assess%00ments", json={"answers": {}})
+    assert address.status_code == 422
+    assert address.get_json()["message"] == "The address holds a character that cannot be used."
+
+
+@pytest.mark.parametrize("first", ["plain", "forwarded"])
+def test_the_headers_follow_each_request_s_scheme_whichever_comes_first(
+    make_app: Callable[..., Flask], first: str
+) -> None:
+    """HSTS goes with a request a proxy marks as HTTPS and never with a plain one, in whatever order they come."""
+    client = make_app().test_client()
+    forwarded = {"X-Forwarded-Proto": "https"}
+    requests = [{}, forwarded] if first == "plain" else [forwarded, {}]
+    sent = {
+        bool(headers): "Strict-Transport-Security" in client.get("/", headers=headers).headers for headers in requests
+    }
+    assert sent == {False: False, True: True}
+
+
+def test_a_view_s_own_policy_reads_as_the_site_s_directives_plus_its_own() -> None:
+    """A chart's policy, parsed as a browser parses it, is the site's directives with its style hashes added."""
+    from symptomcheck.web.security import policy_header
+
+    policy = policy_header({"style-src": "'sha256-abc='"})
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives == {
+        "default-src": "'self'", "object-src": "'none'", "base-uri": "'none'", "form-action": "'self'",
+        "frame-ancestors": "'none'", "style-src": "'sha256-abc='"}  # fmt: skip
+
+
+def test_a_view_that_sets_its_own_policy_keeps_it_and_the_other_headers(make_app: Callable[..., Flask]) -> None:
+    """A response with its own stricter policy (a chart's) keeps it; the rest of the security headers are added."""
+    from flask import Response
+
+    from symptomcheck.web.security import policy_header
+
+    app = make_app()
+    own = policy_header({"style-src": "'sha256-abc='"})
+
+    @app.get("/own-policy")
+    def own_policy() -> Response:
+        response = Response("<svg/>", mimetype="image/svg+xml")
+        response.headers["Content-Security-Policy"] = own
+        return response
+
+    for _ in range(2):  # worked out once, then from what was kept
+        headers = app.test_client().get("/own-policy").headers
+        assert headers.getlist("Content-Security-Policy") == [own]
+        assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"]) == ("nosniff", "DENY")
+    assert "style-src" not in app.test_client().get("/").headers["Content-Security-Policy"]
+
+
+def test_behind_two_proxies_each_person_has_their_own_limit_and_https_is_seen(make_app: Callable[..., Flask]) -> None:
+    """With PROXY_HOPS=2 limits count the person's address, not the proxy's, and HTTPS at the edge is not redirected."""
+    app = make_app(PROXY_HOPS=2, FORCE_HTTPS=True, PUBLIC_URL="https://clinic.example", WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+
+    def through_proxies(person: str) -> dict[str, str]:
+        return {"X-Forwarded-For": f"{person}, 10.0.0.1", "X-Forwarded-Proto": "https, http",
+                "X-Forwarded-Host": "clinic.example, clinic.example"}  # fmt: skip
+
+    home = client.get("/", headers=through_proxies("203.0.113.7"))
+    assert home.status_code == 200  # no redirect to the HTTPS it already came over
+    assert "Strict-Transport-Security" in home.headers
+    one, other = through_proxies("203.0.113.7"), through_proxies("198.51.100.9")
+    statuses = [client.post("/staff/login", data={"username": f"x{n}"}, headers=one).status_code for n in range(21)]
+    assert statuses[-1] == 429
+    assert client.post("/staff/login", data={"username": "y"}, headers=other).status_code == 200
