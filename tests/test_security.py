@@ -254,7 +254,7 @@ def test_trusted_hosts_can_be_a_list_and_blank_names_are_dropped(make_app: Calla
     assert listed.get("/", base_url="http://b.example").status_code == 200
     assert listed.get("/", base_url="http://c.example").status_code == 400
     app = make_app(TRUSTED_HOSTS=" a.example ,, ")
-    assert app.config["TRUSTED_HOSTS"] == ["a.example"]
+    assert app.extensions["trusted_hosts"] == ["a.example"]
     assert app.test_client().get("/", base_url="http://a.example").status_code == 200
 
 
