@@ -140,6 +140,8 @@ def test_required_only_what_the_contract_always_requires_and_repeats_only_on_mul
         assert item.get("repeats", False) is (question.kind is Kind.MULTI), question.id
     assert [link_id for link_id, item in items.items() if item.get("repeats")] == [
         "red_flags", "radiation", "migraine_features", "impact", "treatments_tried"]  # fmt: skip
+    for question in QUESTIONS:  # an EHR draws a number box or a list of choices from the item's type
+        assert items[question.id]["type"] == ("integer" if question.kind is Kind.INTEGER else "choice"), question.id
 
 
 def test_the_warning_signs_offer_none_of_these_exclusive_and_an_empty_list_sends_it() -> None:
