@@ -261,9 +261,11 @@ def test_trusted_hosts_can_be_a_list_and_blank_names_are_dropped(make_app: Calla
 def test_without_a_public_host_only_the_loopback_names_are_trusted(make_app: Callable[..., Flask]) -> None:
     """With no host in PUBLIC_URL the site answers on this machine's own names and no other."""
     client = make_app(PUBLIC_URL="").test_client()
-    for base in ("http://localhost", "http://127.0.0.1:5000"):  # ("::1" is listed, but Werkzeug matches no IPv6)
+    for base in ("http://localhost", "http://127.0.0.1:5000", "http://[::1]:5000"):
         assert client.get("/", base_url=base).status_code == 200, base
     assert client.get("/", base_url="http://clinic.example").status_code == 400
+    for host in ("[::2]:5000", "[::1", "[::1]evil.example"):  # another address, an unclosed one, a trailing name
+        assert client.get("/", headers={"Host": host}).status_code == 400, host
 
 
 def test_a_request_with_no_host_header_is_judged_by_its_server_name(make_app: Callable[..., Flask]) -> None:

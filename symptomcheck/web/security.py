@@ -200,10 +200,22 @@ class TrustedHostsOnly:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if not host_is_trusted(host, self.hosts):
+        if not is_trusted(host, self.hosts):
             start_response("400 Bad Request", [*self.HEADERS, ("Content-Length", str(len(self.PAGE)))])
             return [self.PAGE]
         return self.wsgi_app(environ, start_response)
+
+
+def is_trusted(host: str, hosts: list[str]) -> bool:
+    """Say whether a Host header names a trusted host: Werkzeug's check, and an IPv6 address in brackets too.
+
+    Werkzeug cuts a trusted name at its first ':', so it can never match "::1"; "[::1]:5000" is matched here.
+    """
+    if host.startswith("["):
+        address, closed, port = host[1:].partition("]")
+        well_formed = bool(closed) and (not port or (port[0] == ":" and port[1:].isdigit()))
+        return well_formed and address.lower() in (name.lower() for name in hosts)
+    return host_is_trusted(host, hosts)
 
 
 # The patient forms answer such a character with the field's own message, keeping what was typed.
