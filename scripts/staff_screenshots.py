@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from scripts.screenshots import HEIGHT, WIDTHS, Shooter
 from symptomcheck import create_app
+from symptomcheck.records import staff_accounts
 from symptomcheck.records.models import Staff, db
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.helpers import RULES_FILE
@@ -31,9 +32,9 @@ ADMINS, PASSWORD = ("boss", "chief"), "quiet lagoon pepper 41"  # one per width:
 def code(app: Flask, admin: str, ahead: int) -> str:
     """Return a code not used yet: a step ahead is accepted; wait for the clock when that one was used too."""
     with app.app_context():
-        secret, last = db.session.execute(
-            select(Staff.totp_secret, Staff.totp_last_step).where(Staff.username == admin)
-        ).one()
+        staff = db.session.scalars(select(Staff).where(Staff.username == admin)).one()
+        secret, last = staff_accounts.totp_secret(staff), staff.totp_last_step  # the stored secret is sealed
+    assert secret is not None
     totp = pyotp.TOTP(secret)
     while last is not None and totp.timecode(datetime.datetime.now(datetime.UTC)) + ahead <= last:
         time.sleep(1)
